@@ -1,0 +1,58 @@
+# photo-search: two commands do everything on a fresh machine.
+#   make run    set up, build the practice library, execute every chapter into outputs/
+#   make test   set up, build the practice library, run the tests and execute every notebook
+# Point the chapters at your own photos with PHOTOS=~/Pictures make run (photos are only read).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+PRACTICE := data/practice_library
+PRACTICE_STAMP := $(PRACTICE)/.practice.json
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+EXECUTED := $(patsubst notebooks/%.ipynb,outputs/%.html,$(NOTEBOOKS))
+SOURCES := $(shell find src -name '*.py' 2>/dev/null)
+NB_TIMEOUT ?= 1200
+
+.PHONY: setup practice run test lab clean help
+.DEFAULT_GOAL := help
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(STAMP)  ## create .venv and install pinned requirements (only when they change)
+
+$(PRACTICE_STAMP): $(STAMP) src/helpers/practice.py
+	$(PY) -m helpers.practice $(PRACTICE)
+
+practice: $(PRACTICE_STAMP)  ## build data/practice_library from photos shipped in installed packages
+
+# With PHOTOS set, the chapters run on another folder, so earlier outputs do not count.
+ifdef PHOTOS
+.PHONY: $(EXECUTED)
+endif
+
+outputs/%.html: notebooks/%.ipynb $(SOURCES) $(PRACTICE_STAMP)
+	@mkdir -p outputs
+	$(BIN)/jupyter nbconvert --to notebook --execute $< --output-dir outputs \
+		--ExecutePreprocessor.timeout=$(NB_TIMEOUT) --log-level=WARN
+	$(BIN)/jupyter nbconvert --to html outputs/$*.ipynb --output-dir outputs --log-level=WARN
+
+run: setup practice $(EXECUTED)  ## execute every chapter headless; executed notebooks and HTML go to outputs/
+	@echo "chapters executed: open outputs/*.html"
+
+test: setup practice  ## run the library tests and execute every notebook as a test
+	$(PY) -m pytest tests $(NOTEBOOKS) --nbmake --nbmake-timeout=$(NB_TIMEOUT)
+
+lab: setup practice  ## open JupyterLab on the chapters
+	$(BIN)/jupyter lab notebooks
+
+clean:  ## remove outputs and the practice library (never touches your own photos)
+	rm -rf outputs $(PRACTICE)

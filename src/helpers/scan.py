@@ -1,0 +1,204 @@
+"""Find the photos in a folder tree: what is there, how big, when changed, and a content hash.
+
+Scanning only reads (stat, and for new files a few bytes to recognise the format and hash
+the content); it never opens anything for writing. Problems with single files or folders
+(permissions, files vanishing mid-scan, broken links) are recorded, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import formats
+from .errors import BadInput
+
+# Folders that hold thumbnails, trash or NAS/OS bookkeeping, never a person's photos.
+CLUTTER_DIRS = frozenset({
+    "@eaDir", "#recycle", "$RECYCLE.BIN", "System Volume Information", "__MACOSX", "#snapshot",
+})
+CLUTTER_FILES = frozenset({"Thumbs.db", "desktop.ini", "ehthumbs.db"})
+
+_MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A candidate file seen by the walk: stat data only, no bytes read yet."""
+
+    rel_path: str  # relative to the library root, forward slashes
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    """A file recognised as an image by its content.
+
+    `content_hash` covers the size plus the first and last MiB: cheap enough for 100k files,
+    and it survives renames and moves. `full_hash` reads every byte; it is what exact
+    duplicate decisions use.
+    """
+
+    rel_path: str
+    size: int
+    mtime_ns: int
+    format: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or folder) that will not be used, and why, in words a person understands."""
+
+    path: str
+    reason: str
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "reason": self.reason} | ({"detail": self.detail} if self.detail else {})
+
+
+@dataclass
+class ScanResult:
+    root: Path
+    photos: list[PhotoRecord] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    ignored: int = 0  # files that are neither images nor named like one (videos, sidecars)
+
+
+def library_root(folder: str | os.PathLike[str]) -> Path:
+    """Check that `folder` is a readable directory and return it absolute."""
+    root = Path(folder).expanduser()
+    if not root.exists():
+        raise BadInput(f"photo folder not found: {root}")
+    if not root.is_dir():
+        raise BadInput(f"not a folder: {root} (give the folder that holds your photos)")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise BadInput(f"cannot read the photo folder: {root} (check its permissions)")
+    return root.resolve()
+
+
+def walk(root: Path) -> Iterator[FileEntry | Skipped]:
+    """Yield every candidate file below `root` (stat only), and every problem met.
+
+    Follows symbolic links to folders, but visits each real folder once, so link loops end.
+    Hidden entries and OS clutter are passed over without a report.
+    """
+    seen_dirs: set[tuple[int, int]] = set()
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        folder = root / rel_dir if rel_dir else root
+        try:
+            info = folder.stat()
+            if (info.st_dev, info.st_ino) in seen_dirs:
+                continue
+            seen_dirs.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as entries:
+                children = sorted(entries, key=lambda entry: entry.name)
+        except PermissionError:
+            yield Skipped(rel_dir or ".", "permission denied", "folder could not be listed")
+            continue
+        except FileNotFoundError:
+            continue  # the folder vanished between listing its parent and opening it
+        except OSError as error:
+            yield Skipped(rel_dir or ".", "unreadable folder", str(error))
+            continue
+        subfolders = []
+        for entry in children:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if entry.name.startswith(".") or entry.name in CLUTTER_FILES or entry.name in CLUTTER_DIRS:
+                continue
+            item = _stat_entry(entry, rel)
+            if item == "dir":
+                subfolders.append(rel)
+            elif item is not None:
+                yield item
+        pending.extend(reversed(subfolders))  # depth-first, in name order
+
+
+def _stat_entry(entry: os.DirEntry[str], rel: str) -> FileEntry | Skipped | str | None:
+    try:
+        info = entry.stat()  # follows links
+    except FileNotFoundError:
+        if entry.is_symlink():
+            return Skipped(rel, "broken link")
+        return None  # vanished mid-scan: it is simply no longer part of the library
+    except PermissionError:
+        return Skipped(rel, "permission denied")
+    except OSError as error:
+        return Skipped(rel, "unreadable", str(error))
+    if stat.S_ISDIR(info.st_mode):
+        return "dir"
+    if not stat.S_ISREG(info.st_mode):
+        return None  # sockets, fifos, devices: reading them could block forever
+    return FileEntry(rel, info.st_size, info.st_mtime_ns)
+
+
+def identify(root: Path, entry: FileEntry) -> PhotoRecord | Skipped | None:
+    """Recognise an image by content and hash it; None for non-image files not named like one."""
+    path = root / entry.rel_path
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(formats.SNIFF_BYTES)
+            format_name = formats.sniff(head)
+            if format_name is None:
+                return _not_an_image(entry, head)
+            content_hash = _quick_hash(handle, head, entry.size)
+    except PermissionError:
+        return Skipped(entry.rel_path, "permission denied")
+    except FileNotFoundError:
+        return None  # vanished mid-scan
+    except OSError as error:
+        return Skipped(entry.rel_path, "unreadable", str(error))
+    if not formats.is_decodable(format_name):
+        return Skipped(entry.rel_path, f"unsupported format: {format_name}")
+    return PhotoRecord(entry.rel_path, entry.size, entry.mtime_ns, format_name, content_hash)
+
+
+def _not_an_image(entry: FileEntry, head: bytes) -> Skipped | None:
+    if not formats.has_image_extension(entry.rel_path):
+        return None
+    return Skipped(entry.rel_path, "empty file" if not head else "not an image")
+
+
+def _quick_hash(handle, head: bytes, size: int) -> str:
+    digest = hashlib.blake2b(size.to_bytes(8, "little"), digest_size=16)
+    digest.update(head)
+    digest.update(handle.read(_MIB - len(head)))
+    if size > 2 * _MIB:
+        handle.seek(size - _MIB)
+    digest.update(handle.read(_MIB))
+    return digest.hexdigest()
+
+
+def full_hash(path: str | os.PathLike[str]) -> str:
+    """Hash of every byte: the only safe basis for calling two files exact duplicates."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(4 * _MIB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def scan(folder: str | os.PathLike[str]) -> ScanResult:
+    """Walk `folder` and identify every image in it."""
+    root = library_root(folder)
+    result = ScanResult(root)
+    for item in walk(root):
+        if isinstance(item, Skipped):
+            result.skipped.append(item)
+            continue
+        found = identify(root, item)
+        if found is None:
+            result.ignored += 1
+        elif isinstance(found, Skipped):
+            result.skipped.append(found)
+        else:
+            result.photos.append(found)
+    return result
