@@ -15,7 +15,7 @@ EXECUTED := $(patsubst notebooks/%.ipynb,outputs/%.html,$(NOTEBOOKS))
 SOURCES := $(shell find src -name '*.py' 2>/dev/null)
 NB_TIMEOUT ?= 1200
 
-.PHONY: setup practice run test lab clean help
+.PHONY: setup practice run test lab bench clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -53,6 +53,9 @@ test: setup practice  ## run the library tests and execute every notebook as a t
 
 lab: setup practice  ## open JupyterLab on the chapters
 	$(BIN)/jupyter lab notebooks
+
+bench: setup  ## speed figures (medians of several runs), recorded in BENCHMARKS.md
+	$(PY) benchmarks/bench_decode.py
 
 clean:  ## remove outputs and the practice library (never touches your own photos)
 	rm -rf outputs $(PRACTICE)

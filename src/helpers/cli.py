@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .errors import PhotoSearchError
@@ -20,12 +20,19 @@ from .images import LoadOptions
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (with where to look) instead of a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print one JSON object on stdout instead of text")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="photo-search",
         description="Search your own photo folder by example photo or by text, and find "
                     "near-duplicates. Everything stays on this machine; photos are only read.",

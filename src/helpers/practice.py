@@ -26,7 +26,7 @@ from PIL import Image, ImageEnhance, ImageOps
 
 from . import formats
 
-VERSION = 1
+VERSION = 2
 MANIFEST = ".practice.json"
 DEFAULT_LOCATION = Path("data/practice_library")
 
@@ -143,11 +143,11 @@ def _edits(root: Path, originals: dict[str, Image.Image]) -> list[PracticeFile]:
     width, height = rocket.size
     return [
         # Pixels stored sideways plus an EXIF Orientation tag, as phones do.
-        _save(root, "edits/astronaut_phone_rotated.jpg", _stored_for_orientation(astronaut, 6), "astronaut",
+        _save(root, "edits/coffee_phone_rotated.jpg", _stored_for_orientation(coffee, 6), "coffee",
               "exif_rotate_6", when, orientation=6),
         _save(root, "edits/cat_upside_down_exif.jpg", _stored_for_orientation(cat, 3), "cat",
               "exif_rotate_3", when, orientation=3),
-        _save(root, "edits/coffee_mirrored_exif.jpg", _stored_for_orientation(coffee, 5), "coffee",
+        _save(root, "edits/astronaut_mirrored_exif.jpg", _stored_for_orientation(astronaut, 5), "astronaut",
               "exif_rotate_5", when, orientation=5),
         _save(root, "edits/coffee_shared_small.jpg", coffee.resize((300, 200), Image.Resampling.LANCZOS),
               "coffee", "resize_recompress", when, quality=45),

@@ -1,0 +1,40 @@
+"""Shared fixtures: the real test photos beside the project, and a freshly built practice library."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers import practice
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def _testdata_dir() -> Path:
+    configured = os.environ.get("PHOTO_SEARCH_TESTDATA")
+    return Path(configured) if configured else PROJECT.parent / "shared" / "photos"
+
+
+@pytest.fixture(scope="session")
+def photos() -> Path:
+    """`../shared/photos`: real photos with ground truth. Absent in a user's fresh clone (skip);
+    absent in CI is a failure, because then the quality and robustness tests would not run."""
+    root = _testdata_dir()
+    if not (root / "messy").is_dir():
+        message = f"real test photos not found at {root} (set PHOTO_SEARCH_TESTDATA)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return root
+
+
+@pytest.fixture(scope="session")
+def messy(photos: Path) -> Path:
+    return photos / "messy"
+
+
+@pytest.fixture(scope="session")
+def practice_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return practice.build(tmp_path_factory.mktemp("practice") / "library")
