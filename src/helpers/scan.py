@@ -13,6 +13,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from . import formats
 from .errors import BadInput
@@ -167,13 +168,28 @@ def _not_an_image(entry: FileEntry, head: bytes) -> Skipped | None:
     return Skipped(entry.rel_path, "empty file" if not head else "not an image")
 
 
-def _quick_hash(handle, head: bytes, size: int) -> str:
-    digest = hashlib.blake2b(size.to_bytes(8, "little"), digest_size=16)
-    digest.update(head)
-    digest.update(handle.read(_MIB - len(head)))
+def _quick_hash(handle: BinaryIO, head: bytes, size: int) -> str:
+    first = head + handle.read(_MIB - len(head))
     if size > 2 * _MIB:
         handle.seek(size - _MIB)
-    digest.update(handle.read(_MIB))
+    return _combine(size, first, handle.read(_MIB))
+
+
+def hash_file(path: str | os.PathLike[str]) -> str:
+    """The content hash of one file, as a scan computes it."""
+    with open(path, "rb") as handle:
+        return _quick_hash(handle, b"", os.fstat(handle.fileno()).st_size)
+
+
+def hash_bytes(data: bytes) -> str:
+    """The content hash of an in-memory file (an upload), equal to what a scan gives the same file."""
+    return _combine(len(data), data[:_MIB], data[-_MIB:] if len(data) > 2 * _MIB else data[_MIB:])
+
+
+def _combine(size: int, first: bytes, last: bytes) -> str:
+    digest = hashlib.blake2b(size.to_bytes(8, "little"), digest_size=16)
+    digest.update(first)
+    digest.update(last)
     return digest.hexdigest()
 
 

@@ -1,0 +1,357 @@
+"""The on-disk index: one SQLite file holding a row per photo (metadata, vector, thumbnail) and
+the configuration that says which model made the vectors.
+
+SQLite gives what a photo index needs: every change is a transaction, so a crash or `kill -9`
+at any moment leaves either the old or the new state, never half of one (write-ahead log).
+Vectors are stored as float16 (half the size, cosine scores change by about 1e-4).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from .embedding import Batch
+from .errors import BadInput, PhotoSearchError
+from .scan import Skipped
+
+DB_NAME = "index.sqlite"
+SCHEMA_VERSION = 1
+VECTOR_DTYPE = np.float16
+
+_SCHEMA_V1 = """
+CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE photos (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,      -- relative to the photo folder, forward slashes, printable
+    raw_path BLOB,                  -- the exact bytes, only for names that are not valid UTF-8
+    folder TEXT NOT NULL,           -- the path's folder part ('' at the top)
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash TEXT,
+    format TEXT,
+    width INTEGER,
+    height INTEGER,
+    date_taken TEXT,
+    date_source TEXT,
+    camera_make TEXT,
+    camera_model TEXT,
+    latitude REAL,
+    longitude REAL,
+    status TEXT NOT NULL CHECK (status IN ('indexed', 'skipped')),
+    reason TEXT,                    -- why a skipped file was skipped
+    vector BLOB                     -- float16, present exactly when status = 'indexed'
+);
+CREATE INDEX photos_by_hash ON photos(content_hash);
+CREATE TABLE thumbnails (
+    photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    jpeg BLOB NOT NULL
+);
+"""
+# Step-by-step migrations: _MIGRATIONS[n] takes a database at version n to n + 1.
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+
+
+class IndexUnusable(PhotoSearchError):
+    """The index cannot be used as it is (missing, damaged, made by another model, busy)."""
+
+
+class ModelMismatch(IndexUnusable):
+    def __init__(self, index_model: str, requested: str) -> None:
+        self.index_model, self.requested = index_model, requested
+        super().__init__(f"this index was built with the model {index_model!r}, not {requested!r}; "
+                         f"its vectors cannot be mixed. Re-embed with --reembed, or use another --index folder")
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    id: int
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file the index remembers as unusable, with the stat data that says when to retry it."""
+
+    rel_path: str
+    size: int
+    mtime_ns: int
+    reason: str
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    """What a search result or a gallery shows about one photo."""
+
+    id: int
+    path: str
+    folder: str
+    date_taken: str | None
+    date_source: str | None
+    camera_make: str | None
+    camera_model: str | None
+    width: int | None
+    height: int | None
+    format: str | None
+    content_hash: str | None
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def camera(self) -> str:
+        return " ".join(part for part in (self.camera_make, self.camera_model) if part)
+
+
+_ROW_COLUMNS = ("id, path, folder, date_taken, date_source, camera_make, camera_model, width, height, format,"
+                " content_hash, latitude, longitude")
+
+
+def printable_path(rel_path: str) -> tuple[str, bytes | None]:
+    """A name that is not valid UTF-8 is stored readable (with \\xNN escapes) plus its exact bytes."""
+    try:
+        rel_path.encode("utf-8")
+        return rel_path, None
+    except UnicodeEncodeError:
+        raw = os.fsencode(rel_path)
+        return raw.decode("utf-8", "backslashreplace"), raw
+
+
+def folder_of(path: str) -> str:
+    parent = str(PurePosixPath(path).parent)
+    return "" if parent == "." else parent
+
+
+class PhotoIndex:
+    """An open index folder. Use `PhotoIndex.open(folder)`; close it, or use it in a `with`."""
+
+    def __init__(self, folder: Path, connection: sqlite3.Connection) -> None:
+        self.folder = folder
+        self.db = connection
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str], *, create: bool = False) -> PhotoIndex:
+        folder = Path(folder).expanduser().resolve()
+        database = folder / DB_NAME
+        if not database.exists():
+            if not create:
+                raise BadInput(f"no index at {folder}: build one with `photo-search index PHOTOS_DIR --index {folder}`")
+            folder.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(database, timeout=10, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            index = cls(folder, connection)
+            index._migrate()
+        except sqlite3.DatabaseError as error:
+            raise IndexUnusable(f"the index at {folder} cannot be read ({error}); delete the folder to rebuild it") from None
+        return index
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> PhotoIndex:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: either every statement inside lands on disk, or none does."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise IndexUnusable(f"the index at {self.folder} is busy ({error}): is another photo-search "
+                              "updating it?") from None
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise IndexUnusable(f"the index at {self.folder} was written by a newer photo-search "
+                              f"(schema {version}); upgrade photo-search to use it")
+        while version < SCHEMA_VERSION:
+            with self.transaction() as db:
+                _run_script(db, _MIGRATIONS[version])
+                version += 1
+                db.execute(f"PRAGMA user_version = {version}")
+
+    # --- configuration ------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        return {key: json.loads(value) for key, value in self.db.execute("SELECT key, value FROM config")}
+
+    def set_config(self, values: dict[str, Any], db: sqlite3.Connection | None = None) -> None:
+        (db or self.db).executemany("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)",
+                                    [(key, json.dumps(value)) for key, value in values.items()])
+
+    @property
+    def model_id(self) -> str | None:
+        return self.config().get("model_id")
+
+    @property
+    def photos_root(self) -> Path | None:
+        root = self.config().get("photos_root")
+        return Path(root) if root else None
+
+    # --- reading ------------------------------------------------------------------------
+
+    def known_files(self) -> dict[str, KnownFile]:
+        rows = self.db.execute("SELECT path, raw_path, id, size, mtime_ns, content_hash, status FROM photos")
+        return {(os.fsdecode(raw) if raw else path): KnownFile(*rest) for path, raw, *rest in rows}
+
+    def count(self, status: str = "indexed") -> int:
+        return self.db.execute("SELECT count(*) FROM photos WHERE status = ?", (status,)).fetchone()[0]
+
+    def skipped(self) -> list[Skipped]:
+        rows = self.db.execute("SELECT path, reason FROM photos WHERE status = 'skipped' ORDER BY path")
+        return [Skipped(path, reason or "unreadable") for path, reason in rows]
+
+    def load_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of every indexed photo, in id order. Checks that every vector has the
+        index's dimension, so a damaged or mixed index is refused rather than misread."""
+        dimension = self.config().get("dimension")
+        rows = self.db.execute("SELECT id, vector FROM photos WHERE status = 'indexed' ORDER BY id").fetchall()
+        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return ids, np.zeros((0, dimension or 0), dtype=VECTOR_DTYPE)
+        width = np.dtype(VECTOR_DTYPE).itemsize * int(dimension)
+        if any(row[1] is None or len(row[1]) != width for row in rows):
+            raise IndexUnusable(f"the index at {self.folder} has vectors of the wrong size; rebuild it with --reembed")
+        vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=VECTOR_DTYPE).reshape(len(rows), -1)
+        return ids, vectors
+
+    def photo_rows(self, ids: Iterable[int] | None = None) -> list[PhotoRow]:
+        if ids is None:
+            query = f"SELECT {_ROW_COLUMNS} FROM photos WHERE status = 'indexed' ORDER BY id"
+            return [PhotoRow(*row) for row in self.db.execute(query)]
+        wanted = [int(i) for i in ids]
+        placeholders = ",".join("?" * len(wanted))
+        found = {row[0]: PhotoRow(*row) for row in self.db.execute(
+            f"SELECT {_ROW_COLUMNS} FROM photos WHERE id IN ({placeholders})", wanted)}
+        return [found[i] for i in wanted if i in found]
+
+    def find_by_path(self, rel_path: str) -> PhotoRow | None:
+        row = self.db.execute(f"SELECT {_ROW_COLUMNS} FROM photos WHERE path = ? AND status = 'indexed'",
+                              (printable_path(rel_path)[0],)).fetchone()
+        return PhotoRow(*row) if row else None
+
+    def ids_with_hash(self, content_hash: str) -> list[int]:
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM photos WHERE content_hash = ? AND status = 'indexed'", (content_hash,))]
+
+    def vector(self, photo_id: int) -> np.ndarray:
+        row = self.db.execute("SELECT vector FROM photos WHERE id = ?", (photo_id,)).fetchone()
+        if not row or row[0] is None:
+            raise BadInput(f"photo {photo_id} has no vector in this index")
+        return np.frombuffer(row[0], dtype=VECTOR_DTYPE).astype(np.float32)
+
+    def thumbnail(self, photo_id: int) -> bytes | None:
+        row = self.db.execute("SELECT jpeg FROM thumbnails WHERE photo_id = ?", (photo_id,)).fetchone()
+        return row[0] if row else None
+
+    def absolute_path(self, row: PhotoRow) -> Path:
+        """Where the original of an indexed photo is (to show it full size)."""
+        root = self.photos_root
+        if root is None:
+            raise IndexUnusable("this index does not record its photo folder")
+        raw = self.db.execute("SELECT raw_path FROM photos WHERE id = ?", (row.id,)).fetchone()
+        return root / (os.fsdecode(raw[0]) if raw and raw[0] else row.path)
+
+    # --- writing (each call is one transaction) -----------------------------------------
+
+    def write_batch(self, batch: Batch) -> None:
+        """Insert or replace the rows of one embedded batch, thumbnails included, atomically."""
+        with self.transaction() as db:
+            for item in batch.embedded:
+                meta, record = item.metadata, item.record
+                photo_id = self._upsert(db, record.rel_path, record.size, record.mtime_ns, {
+                    "content_hash": record.content_hash, "format": item.format, "width": meta.width,
+                    "height": meta.height, "date_taken": meta.date_taken, "date_source": meta.date_source,
+                    "camera_make": meta.camera_make, "camera_model": meta.camera_model,
+                    "latitude": meta.latitude, "longitude": meta.longitude, "status": "indexed", "reason": None,
+                    "vector": np.asarray(item.vector, dtype=VECTOR_DTYPE).tobytes()})
+                db.execute("INSERT OR REPLACE INTO thumbnails (photo_id, jpeg) VALUES (?, ?)",
+                           (photo_id, item.thumbnail))
+            for rejected in batch.rejected:
+                self._write_skipped(db, SkippedFile(rejected.record.rel_path, rejected.record.size,
+                                                    rejected.record.mtime_ns, rejected.reason,
+                                                    rejected.record.content_hash))
+            self._bump_generation(db)
+
+    def record_skipped(self, files: Iterable[SkippedFile]) -> None:
+        """Remember files that cannot be used, so that unchanged ones are not tried again next run."""
+        with self.transaction() as db:
+            for item in files:
+                self._write_skipped(db, item)
+            self._bump_generation(db)
+
+    def _write_skipped(self, db: sqlite3.Connection, item: SkippedFile) -> None:
+        photo_id = self._upsert(db, item.rel_path, item.size, item.mtime_ns, {
+            "status": "skipped", "reason": item.reason, "content_hash": item.content_hash, "vector": None})
+        db.execute("DELETE FROM thumbnails WHERE photo_id = ?", (photo_id,))
+
+    def _upsert(self, db: sqlite3.Connection, rel_path: str, size: int, mtime_ns: int, values: dict[str, Any]) -> int:
+        path, raw = printable_path(rel_path)
+        columns = {"path": path, "raw_path": raw, "folder": folder_of(path), "size": size, "mtime_ns": mtime_ns,
+                   **values}
+        names = ", ".join(columns)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name != "path")
+        db.execute(f"INSERT INTO photos ({names}) VALUES ({', '.join('?' * len(columns))}) "
+                   f"ON CONFLICT(path) DO UPDATE SET {updates}", list(columns.values()))
+        return db.execute("SELECT id FROM photos WHERE path = ?", (path,)).fetchone()[0]
+
+    def move(self, photo_id: int, new_rel_path: str, size: int, mtime_ns: int) -> None:
+        path, raw = printable_path(new_rel_path)
+        with self.transaction() as db:
+            db.execute("UPDATE photos SET path = ?, raw_path = ?, folder = ?, size = ?, mtime_ns = ? WHERE id = ?",
+                       (path, raw, folder_of(path), size, mtime_ns, photo_id))
+            self._bump_generation(db)
+
+    def touch(self, photo_id: int, size: int, mtime_ns: int) -> None:
+        """The file's time changed but not its content: keep the vector."""
+        with self.transaction() as db:
+            db.execute("UPDATE photos SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, photo_id))
+
+    def remove(self, ids: Iterable[int]) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM photos WHERE id = ?", [(int(i),) for i in ids])
+            self._bump_generation(db)
+
+    def reset_for_model(self, model_config: dict[str, Any], photos_root: Path) -> None:
+        """Drop every vector and adopt a new model, in one step: vectors are never mixed."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM photos")
+            self.set_config({**model_config, "photos_root": str(photos_root), "format_version": SCHEMA_VERSION,
+                             "created": time.strftime("%Y-%m-%dT%H:%M:%S")}, db)
+            self._bump_generation(db)
+
+    def _bump_generation(self, db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO config (key, value) VALUES ('generation', '1') "
+                   "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT our open transaction first; run statement by statement instead.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)

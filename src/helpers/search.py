@@ -1,0 +1,335 @@
+"""Answer queries against an index: by example photo, uploaded bytes, text, or a weighted mix
+("beach" + photo.jpg - "people"), with filters, top-K, re-ranking and optional diversity.
+
+Ranking is cosine similarity: every vector is unit length, so a dot product is the cosine.
+Filters are applied before ranking, so "top 10 from 2019" really is the best ten from 2019.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embedding import embed_images
+from .errors import BadInput, PhotoSkipped
+from .images import LoadOptions, load_photo, load_photo_bytes
+from .index import ModelMismatch, PhotoIndex, PhotoRow
+from .models import Embedder, load_model
+from .scan import hash_bytes, hash_file
+from .vectors import VectorSearch
+
+# Re-ranking, measured on ../shared/photos/retrieval with efficientnet-lite0 (BENCHMARKS.md):
+# mAP@10 0.767 plain, 0.816 re-ranked; on by default because it wins.
+RERANK_POOL = 100  # candidates re-ranked per query
+NEIGHBOURS = 5  # each candidate is blended with its nearest neighbours among the candidates ...
+EXPAND_TOP = 3  # ... and the query with the best candidates
+POWER = 3.0  # blend weights are similarity**POWER: close neighbours count, loose ones hardly do
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which photos may appear. `folder` matches that folder and everything below it."""
+
+    folder: str | None = None
+    since: date | None = None
+    until: date | None = None
+    camera: str | None = None  # case-insensitive part of "make model"
+
+    @property
+    def active(self) -> bool:
+        return any(value is not None for value in (self.folder, self.since, self.until, self.camera))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One part of a query: text, an image (path, bytes or pixels), or a photo already indexed."""
+
+    kind: str  # "text" | "path" | "bytes" | "image" | "photo"
+    value: Any
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Result:
+    photo: PhotoRow
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.photo.path, "score": round(self.score, 4), "date": self.photo.date_taken,
+                "folder": self.photo.folder}
+
+
+@dataclass
+class SearchOutcome:
+    results: list[Result]
+    took_ms: float
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `photo-search search --json` shape."""
+        payload: dict[str, Any] = {"results": [r.as_dict() for r in self.results], "took_ms": round(self.took_ms, 2)}
+        if self.notes:
+            payload["notes"] = self.notes
+        return payload
+
+
+class Library:
+    """An index loaded for searching: vectors in memory, the model loaded only when needed."""
+
+    def __init__(self, index: PhotoIndex, embedder: Embedder | None = None) -> None:
+        self.index = index
+        config = index.config()
+        if not config.get("model_id"):
+            raise BadInput(f"the index at {index.folder} is empty: run `photo-search index` first")
+        self.model_id: str = config["model_id"]
+        self.fingerprint: str | None = config.get("fingerprint")
+        if embedder is not None:
+            self._check_model(embedder)
+        self._embedder = embedder
+        self.ids, stored = index.load_vectors()
+        self.vectors = VectorSearch(stored)
+        self.rows = index.photo_rows()
+        self._position = {int(photo_id): position for position, photo_id in enumerate(self.ids)}
+        self._folders = np.array([row.folder for row in self.rows], dtype=object)
+        self._dates = np.array([(row.date_taken or "")[:10] for row in self.rows], dtype=object)
+        self._cameras = np.array([row.camera.lower() for row in self.rows], dtype=object)
+        self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=object)
+
+    @classmethod
+    def open(cls, index_dir: str | os.PathLike[str], embedder: Embedder | None = None) -> Library:
+        return cls(PhotoIndex.open(index_dir), embedder)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            embedder = load_model(self.model_id)
+            self._check_model(embedder)
+            self._embedder = embedder
+        return self._embedder
+
+    def _check_model(self, embedder: Embedder) -> None:
+        if embedder.id != self.model_id:
+            raise ModelMismatch(self.model_id, embedder.id)
+        if self.fingerprint and embedder.fingerprint != self.fingerprint:
+            raise ModelMismatch(f"{self.model_id} (weights {self.fingerprint})",
+                                f"{embedder.id} (weights {embedder.fingerprint})")
+
+    # --- queries -> vectors -------------------------------------------------------------
+
+    def query_vector(self, terms: list[Term]) -> tuple[np.ndarray, set[int], list[str]]:
+        """The combined query vector, the photo positions to leave out (the query photos and their
+        exact copies), and notes to show with the results."""
+        total = np.zeros(self.vectors.dimension, dtype=np.float32)
+        exclude: set[int] = set()
+        notes: list[str] = []
+        for term in terms:
+            vector, content_hash = self._term_vector(term, notes)
+            total += term.weight * vector
+            if term.weight > 0 and content_hash:
+                exclude.update(np.flatnonzero(self._hashes == content_hash).tolist())
+        norm = float(np.linalg.norm(total))
+        if norm < 1e-9:
+            raise BadInput("the query terms cancel each other out; change the weights")
+        return total / norm, exclude, notes
+
+    def _term_vector(self, term: Term, notes: list[str]) -> tuple[np.ndarray, str | None]:
+        if term.kind == "text":
+            text = str(term.value).strip()
+            if not text:
+                raise BadInput("empty text query")
+            embedder = self.embedder
+            vector = embedder.embed_texts([text])[0]
+            if embedder.text_note:
+                describe = getattr(embedder, "describe_text", None)
+                notes.append(embedder.text_note + (f" ({describe(text)})" if describe else ""))
+            return vector, None
+        if term.kind == "photo":
+            position = self._position.get(int(term.value))
+            if position is None:
+                raise BadInput(f"photo {term.value} is not in this index")
+            return self.vectors.row(position), self.rows[position].content_hash
+        if term.kind == "path":
+            return self._path_vector(Path(term.value))
+        if term.kind == "bytes":
+            photo = _decode(lambda: load_photo_bytes(term.value, self._load_options))
+            return embed_images([photo.image], self.embedder)[0], hash_bytes(term.value)
+        if term.kind == "image":
+            return embed_images([term.value.convert("RGB")], self.embedder)[0], None
+        raise BadInput(f"unknown query term kind {term.kind!r}")
+
+    def _path_vector(self, path: Path) -> tuple[np.ndarray, str | None]:
+        path = path.expanduser()
+        if not path.is_file():
+            raise BadInput(f"query image not found: {path}")
+        content_hash = hash_file(path)
+        copies = np.flatnonzero(self._hashes == content_hash)
+        if len(copies):  # already in the index: no decoding, no model needed
+            return self.vectors.row(int(copies[0])), content_hash
+        photo = _decode(lambda: load_photo(path, self._load_options))
+        return embed_images([photo.image], self.embedder)[0], content_hash
+
+    @property
+    def _load_options(self) -> LoadOptions:
+        return LoadOptions(min_side=self.embedder.preprocess.resize_to)
+
+    # --- ranking ------------------------------------------------------------------------
+
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """Boolean mask of the photos the filters let through (None: all of them)."""
+        if not filters.active:
+            return None
+        mask = np.ones(len(self.ids), dtype=bool)
+        if filters.folder is not None:
+            folder = filters.folder.strip("/")
+            mask &= np.array([f == folder or f.startswith(folder + "/") for f in self._folders], dtype=bool) \
+                if folder else True
+        if filters.since is not None:
+            mask &= self._dates >= filters.since.isoformat()
+        if filters.until is not None:
+            mask &= (self._dates <= filters.until.isoformat()) & (self._dates != "")
+        if filters.camera is not None:
+            wanted = filters.camera.lower()
+            mask &= np.array([wanted in camera for camera in self._cameras], dtype=bool)
+        return mask
+
+    def search(self, query: list[Term] | Term | str, *, k: int = 10, filters: Filters = Filters(),
+               min_score: float | None = None, rerank: bool = True, diversity: float = 0.0) -> SearchOutcome:
+        """Top-k photos for `query` (text, Term or Terms), best first.
+
+        `rerank` refines the order of the best candidates (see `rerank`); `diversity` (0 to 1)
+        trades relevance for variety; `min_score` drops results below that similarity.
+        """
+        started = time.perf_counter()
+        terms = [Term("text", query)] if isinstance(query, str) else [query] if isinstance(query, Term) else query
+        if k < 1:
+            raise BadInput("k must be at least 1")
+        vector, exclude, notes = self.query_vector(terms)
+        mask = self.allowed(filters)
+        if exclude:
+            mask = np.ones(len(self.ids), dtype=bool) if mask is None else mask.copy()
+            mask[list(exclude)] = False
+        pool = max(k, RERANK_POOL if rerank else 0, 4 * k if diversity else 0)
+        positions, scores = self.vectors.top(vector, pool, mask)
+        candidates = self.vectors.rows(positions)
+        if rerank and len(positions) > 1:
+            candidates, scores = rerank_candidates(vector, candidates)
+            order = np.argsort(-scores, kind="stable")
+            positions, candidates, scores = positions[order], candidates[order], scores[order]
+        if diversity:
+            chosen = maximal_marginal_relevance(candidates, scores, k, diversity)
+            positions, scores = positions[chosen], scores[chosen]
+        results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k])
+                   if min_score is None or s >= min_score]
+        if not results and min_score is not None:
+            notes.append(f"no photos score at least {min_score:g}: nothing close enough")
+        return SearchOutcome(results, (time.perf_counter() - started) * 1000, notes)
+
+
+def rerank_candidates(query: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-score the best candidates of a query; returns their refined vectors and new scores.
+
+    Two classic retrieval tricks, kept local to the candidates so they cost about a millisecond:
+    each candidate is blended with its closest fellow candidates (database-side augmentation),
+    which pulls photos of one subject together; then the query is blended with its best
+    candidates (query expansion), which points it more precisely at what it shows. Blend weights
+    are similarity**POWER, so a loose match barely moves anything (and a filter that leaves only
+    poor matches cannot drag the query away).
+    """
+    similarity = candidates @ candidates.T
+    nearest = np.argsort(-similarity, axis=1)[:, :NEIGHBOURS]  # includes the candidate itself
+    weights = np.clip(np.take_along_axis(similarity, nearest, axis=1), 0, None) ** POWER
+    refined = _unit((weights[:, :, None] * candidates[nearest]).sum(axis=1))
+    scores = refined @ query
+    best = np.argsort(-scores)[:EXPAND_TOP]
+    expanded = _unit(query + (np.clip(scores[best], 0, None)[:, None] ** POWER * refined[best]).sum(axis=0))
+    return refined, refined @ expanded
+
+
+def maximal_marginal_relevance(candidates: np.ndarray, scores: np.ndarray, k: int, diversity: float) -> np.ndarray:
+    """Indices of k candidates picked one by one, each trading relevance against resemblance to
+    the picks before it, so ten frames of one burst do not fill the first page."""
+    chosen: list[int] = []
+    closest = np.zeros(len(candidates), dtype=np.float32)
+    for _ in range(min(k, len(candidates))):
+        value = (1 - diversity) * scores - diversity * closest
+        value[chosen] = -np.inf
+        pick = int(np.argmax(value))
+        chosen.append(pick)
+        closest = np.maximum(closest, candidates @ candidates[pick])
+    return np.asarray(chosen, dtype=np.int64)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def _decode(load) -> Any:
+    try:
+        return load()
+    except PhotoSkipped as error:
+        raise BadInput(f"cannot use the query image: {error}") from None
+
+
+_TERM = re.compile(r"^(?:(?P<weight>\d+(?:\.\d+)?)\s*\*\s*)?(?P<body>.+)$", re.S)
+
+
+def parse_query(expression: str, *, base: Path | None = None) -> list[Term]:
+    """Parse rclip-style combinations: `"beach" + photo.jpg - "people"`, `2*"sunset" + ref.jpg`.
+
+    A part that names an existing file is an image; anything else is text.
+    """
+    lexer = shlex.shlex(expression, posix=True, punctuation_chars="+-")
+    lexer.whitespace_split = True
+    terms: list[Term] = []
+    sign, words = 1.0, []
+
+    def flush() -> None:
+        if words:
+            terms.append(_make_term(" ".join(words), sign, base))
+
+    try:
+        for token in lexer:
+            if token in ("+", "-"):
+                flush()
+                words.clear()
+                sign = 1.0 if token == "+" else -1.0
+            else:
+                words.append(token)
+    except ValueError as error:
+        raise BadInput(f"cannot read the query {expression!r}: {error}") from None
+    flush()
+    if not terms:
+        raise BadInput("empty query")
+    return terms
+
+
+def _make_term(text: str, sign: float, base: Path | None) -> Term:
+    match = _TERM.match(text.strip())
+    weight = float(match["weight"]) if match and match["weight"] else 1.0
+    body = match["body"].strip() if match else text.strip()
+    candidate = Path(body).expanduser()
+    if base is not None and not candidate.is_absolute():
+        candidate = base / candidate
+    kind = "path" if candidate.is_file() else "text"
+    return Term(kind, str(candidate) if kind == "path" else body, sign * weight)
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{option} wants a date like 2024-07-31, not {text!r}") from None
+
