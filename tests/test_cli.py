@@ -58,3 +58,58 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
     assert "Traceback" not in done.stderr
     if "--json" in args:
         assert "error" in json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory: pytest.TempPathFactory, practice_library: Path) -> Path:
+    index_dir = tmp_path_factory.mktemp("cli") / "index"
+    done = photo_search("index", str(practice_library), "--index", str(index_dir), "--model", "efficientnet-lite0",
+                        "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) >= {"indexed", "added", "updated", "removed", "moved", "skipped", "seconds",
+                           "images_per_second"}
+    assert (result["indexed"], result["added"]) == (25, 25)
+    assert {item["reason"] for item in result["skipped"]} == {"truncated", "empty file", "not an image"}
+    return index_dir
+
+
+def test_search_json_shape(cli_index: Path, practice_library: Path) -> None:
+    done = photo_search("search", "--index", str(cli_index), "--image",
+                        str(practice_library / "2021/home/coffee.jpg"), "-k", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) >= {"results", "took_ms"} and len(result["results"]) == 3
+    for item in result["results"]:
+        assert set(item) == {"path", "score", "date", "folder"}
+        assert item["path"].startswith("edits/coffee")
+        assert item["folder"] == "edits" and item["date"].startswith("2024-12-24")
+
+
+def test_search_filters_and_text_on_the_command_line(cli_index: Path) -> None:
+    done = photo_search("search", "--index", str(cli_index), "--text", "tabby", "-k", "2", "--folder", "edits",
+                        "--since", "2024-01-01", "--json")
+    assert done.returncode == 0, done.stderr
+    paths = [item["path"] for item in json.loads(done.stdout)["results"]]
+    assert paths and all(path.startswith("edits/cat") for path in paths)
+
+
+def test_report_from_an_index(cli_index: Path) -> None:
+    done = photo_search("report", "--index", str(cli_index), "--json")
+    result = json.loads(done.stdout)
+    assert (result["files"], result["loaded"]) == (28, 25)
+    assert result["by_reason"] == {"truncated": 1, "empty file": 1, "not an image": 1}
+
+
+@pytest.mark.parametrize("args", [
+    ("search", "--index", "/no/such/index", "--text", "cat"),
+    ("search", "--index", "{index}", "--image", "/no/such/photo.jpg"),
+    ("search", "--index", "{index}", "--text", "cat", "--since", "last tuesday"),
+    ("search", "--index", "{index}", "--text", "cat", "--image", "x.jpg"),
+    ("index", "/no/such/folder", "--index", "{index}"),
+    ("index", "{photos}", "--index", "{index}", "--model", "no-such-model"),
+])
+def test_search_and_index_bad_input(args: tuple[str, ...], cli_index: Path, practice_library: Path) -> None:
+    done = photo_search(*(a.format(index=cli_index, photos=practice_library) for a in args))
+    assert done.returncode == 2, done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

@@ -13,9 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .errors import PhotoSearchError
-from .health import health_report
+from .errors import BadInput, PhotoSearchError
+from .health import health_report, index_health
 from .images import LoadOptions
+from .index import PhotoIndex
+from .indexer import update_index
+from .models import list_models
+from .search import Filters, Library, Term, parse_day, parse_query
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
@@ -41,18 +45,50 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    index = commands.add_parser("index", parents=[common], help="build or update the index of a photo folder",
+                                description="Embed every photo of PHOTOS_DIR into an index folder. A re-run "
+                                            "only reads what changed; an interrupted run resumes.")
+    index.add_argument("photos_dir", metavar="PHOTOS_DIR", help="the photo folder (only read, never changed)")
+    index.add_argument("--index", required=True, metavar="INDEX_DIR", help="where the index lives (created)")
+    index.add_argument("--model", default=None,
+                       help=f"embedding model: {', '.join(list_models())} (default: $PHOTO_SEARCH_MODEL or clip)")
+    index.add_argument("--reembed", action="store_true", help="rebuild every vector (needed to change model)")
+    index.add_argument("--batch-size", type=_positive_int, default=32, help="photos per model call (default: 32)")
+    index.add_argument("--workers", type=_positive_int, default=None, help="decode threads (default: cores)")
+    _add_megapixels(index)
+    index.set_defaults(handler=run_index)
+
+    search = commands.add_parser("search", parents=[common], help="find photos by text or by an example photo",
+                                 description="Search an index by text, by an example photo, or by a "
+                                             "combination such as '\"beach\" + photo.jpg - \"people\"'.")
+    search.add_argument("--index", required=True, metavar="INDEX_DIR")
+    what = search.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", help="describe the photo you want")
+    what.add_argument("--image", metavar="PATH", help="find photos that look like this one")
+    what.add_argument("--query", metavar="EXPR", help="weighted mix of texts and images, e.g. "
+                                                       "'\"beach\" + ref.jpg - 0.5*\"people\"'")
+    search.add_argument("-k", type=_positive_int, default=10, help="how many results (default: 10)")
+    search.add_argument("--folder", help="only photos in this folder (and below), relative to the photo folder")
+    search.add_argument("--since", metavar="YYYY-MM-DD", help="only photos taken on or after this day")
+    search.add_argument("--until", metavar="YYYY-MM-DD", help="only photos taken on or before this day")
+    search.add_argument("--camera", help="only photos from a camera whose make or model contains this")
+    search.add_argument("--min-score", type=float, default=None, help="drop results below this similarity")
+    search.add_argument("--diversity", type=float, default=0.0,
+                        help="0 to 1: prefer variety over near-identical results (default: 0)")
+    search.add_argument("--no-rerank", action="store_true", help="plain cosine ranking, no re-ranking")
+    search.set_defaults(handler=run_search)
+
     report = commands.add_parser("report", parents=[common], help="which photos load, which do not, and why",
-                                 description="Ingestion health: try to decode every image in a folder "
-                                             "and report what would be skipped, with reasons.")
-    report.add_argument("photos_dir", metavar="PHOTOS_DIR", help="the photo folder (only read, never changed)")
-    report.add_argument("--max-megapixels", type=float, default=LoadOptions.max_megapixels,
-                        help="skip images larger than this (default: %(default)g)")
-    report.add_argument("--workers", type=int, default=None, help="decode threads (default: all cores)")
+                                 description="Ingestion health: try to decode every image in a folder (or read "
+                                             "an index's record of it) and report what is skipped, with reasons.")
+    source = report.add_mutually_exclusive_group(required=True)
+    source.add_argument("photos_dir", metavar="PHOTOS_DIR", nargs="?", help="the photo folder (only read)")
+    source.add_argument("--index", metavar="INDEX_DIR", help="report from an index instead (no decoding)")
+    _add_megapixels(report)
+    report.add_argument("--workers", type=_positive_int, default=None, help="decode threads (default: cores)")
     report.set_defaults(handler=run_report)
 
     for name, help_text in (
-        ("index", "build or update the index of a photo folder"),
-        ("search", "find photos by text or by an example photo"),
         ("dupes", "find exact and near-duplicate photos"),
         ("eval", "measure search quality against ground truth"),
         ("gallery", "write search results as a self-contained HTML page"),
@@ -63,6 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _add_megapixels(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-megapixels", type=float, default=LoadOptions.max_megapixels,
+                        help="skip images larger than this (default: %(default)g)")
+
+
 def _not_built(name: str) -> Callable[[argparse.Namespace], dict[str, Any]]:
     def handler(_: argparse.Namespace) -> dict[str, Any]:
         raise PhotoSearchError(f"'photo-search {name}' is not available in this version yet")
@@ -70,21 +121,80 @@ def _not_built(name: str) -> Callable[[argparse.Namespace], dict[str, Any]]:
     return handler
 
 
+def _show_progress(args: argparse.Namespace) -> bool:
+    return not args.json and sys.stderr.isatty()
+
+
+def run_index(args: argparse.Namespace) -> dict[str, Any]:
+    summary = update_index(args.photos_dir, args.index, model=args.model, reembed=args.reembed,
+                           batch_size=args.batch_size, workers=args.workers, max_megapixels=args.max_megapixels,
+                           progress=_show_progress(args))
+    return summary.as_dict()
+
+
+def run_search(args: argparse.Namespace) -> dict[str, Any]:
+    filters = Filters(folder=args.folder, since=parse_day(args.since, "--since"),
+                      until=parse_day(args.until, "--until"), camera=args.camera)
+    if not 0 <= args.diversity < 1:
+        raise BadInput("--diversity must be at least 0 and below 1")
+    if args.text is not None:
+        query = [Term("text", args.text)]
+    elif args.image is not None:
+        query = [Term("path", args.image)]
+    else:
+        query = parse_query(args.query)
+    with PhotoIndex.open(args.index) as index:
+        outcome = Library(index).search(query, k=args.k, filters=filters, min_score=args.min_score,
+                                        rerank=not args.no_rerank, diversity=args.diversity)
+    return outcome.as_dict()
+
+
 def run_report(args: argparse.Namespace) -> dict[str, Any]:
+    if args.index:
+        with PhotoIndex.open(args.index) as index:
+            return index_health(index).as_dict()
     report = health_report(args.photos_dir, LoadOptions(min_side=224, max_megapixels=args.max_megapixels),
-                           workers=args.workers, progress=not args.json and sys.stderr.isatty())
+                           workers=args.workers, progress=_show_progress(args))
     return report.as_dict()
 
 
 def _print_human(command: str, result: dict[str, Any]) -> None:
-    if command == "report":
-        print(f"{result['loaded']} of {result['files']} image files load; {len(result['skipped'])} skipped.")
-        if result["by_format"]:
-            print("formats: " + ", ".join(f"{name} {count}" for name, count in result["by_format"].items()))
-        for item in result["skipped"]:
-            print(f"  skipped {item['path']}: {item['reason']}")
-        return
-    print(json.dumps(result, indent=2))
+    for line in HUMAN_OUTPUT.get(command, _as_json)(result):
+        print(line)
+
+
+def _report_lines(result: dict[str, Any]) -> list[str]:
+    lines = [f"{result['loaded']} of {result['files']} image files load; {len(result['skipped'])} skipped."]
+    if result["by_format"]:
+        lines.append("formats: " + ", ".join(f"{name} {count}" for name, count in result["by_format"].items()))
+    lines += [f"  skipped {item['path']}: {item['reason']}" for item in result["skipped"]]
+    return lines
+
+
+def _index_lines(result: dict[str, Any]) -> list[str]:
+    lines = [f"{result['indexed']} photos in the index ({result['model']}): {result['added']} added, "
+             f"{result['updated']} updated, {result['removed']} removed, {result['moved']} moved "
+             f"in {result['seconds']:.1f} s" + (f" ({result['images_per_second']:.1f} photos/s)"
+                                                if result["images_per_second"] else "")]
+    lines += [f"  skipped {item['path']}: {item['reason']}" for item in result["skipped"]]
+    return lines
+
+
+def _search_lines(result: dict[str, Any]) -> list[str]:
+    lines = [f"note: {note}" for note in result.get("notes", [])]
+    lines += [f"{item['score']:.3f}  {item['path']}" + (f"  ({item['date'][:10]})" if item["date"] else "")
+              for item in result["results"]]
+    if not result["results"]:
+        lines.append("no results")
+    lines.append(f"({result['took_ms']:.0f} ms)")
+    return lines
+
+
+def _as_json(result: dict[str, Any]) -> list[str]:
+    return [json.dumps(result, indent=2)]
+
+
+HUMAN_OUTPUT = {"report": _report_lines, "index": _index_lines, "search": _search_lines}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import PhotoSkipped
 from .images import LoadOptions, load_photo
+from .index import PhotoIndex
 from .metadata import PhotoMetadata
 from .progress import progress_bar
 from .scan import PhotoRecord, ScanResult, Skipped, scan
@@ -91,3 +92,17 @@ def check_loading(found: ScanResult, options: LoadOptions, *, workers: int | Non
             else:
                 report.loaded.append(outcome)
     return report
+
+
+def index_health(index: PhotoIndex) -> HealthReport:
+    """The same report from what an index recorded when it was built: no file is decoded."""
+    loaded = [
+        LoadedFile(PhotoRecord(path, size, mtime_ns, fmt or "unknown", content_hash or ""), fmt or "unknown",
+                   PhotoMetadata(width or 0, height or 0, date or "", source or "", make, model, lat, lon))
+        for path, size, mtime_ns, content_hash, fmt, width, height, date, source, make, model, lat, lon
+        in index.db.execute(
+            "SELECT path, size, mtime_ns, content_hash, format, width, height, date_taken, date_source, "
+            "camera_make, camera_model, latitude, longitude FROM photos WHERE status = 'indexed' ORDER BY path")
+    ]
+    skipped = index.skipped()
+    return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped)

@@ -1,0 +1,136 @@
+"""The index: incremental updates, moves, model changes, and surviving kill -9."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers.index import DB_NAME, ModelMismatch, PhotoIndex
+from helpers.indexer import update_index
+from helpers.search import Library
+
+
+@pytest.fixture
+def library(tmp_path: Path, practice_library: Path) -> Path:
+    copy = tmp_path / "photos"
+    shutil.copytree(practice_library, copy)
+    return copy
+
+
+def _index(library: Path, index: Path, **options):
+    return update_index(library, index, model=options.pop("model", "tiny-clip"), **options)
+
+
+def test_first_run_then_nothing_to_do(library: Path, tmp_path: Path) -> None:
+    first = _index(library, tmp_path / "index")
+    assert (first.indexed, first.added, first.updated, first.removed, first.moved) == (25, 25, 0, 0, 0)
+    assert {item.reason for item in first.skipped} == {"truncated", "empty file", "not an image"}
+    again = _index(library, tmp_path / "index")
+    assert (again.indexed, again.added, again.updated, again.removed, again.moved, again.embedded) == (25, 0, 0, 0, 0, 0)
+    assert len(again.skipped) == 3  # still reported, not retried
+
+
+def test_add_change_touch_delete_move(library: Path, tmp_path: Path, messy: Path) -> None:
+    index_dir = tmp_path / "index"
+    _index(library, index_dir)
+    with PhotoIndex.open(index_dir) as index:
+        moved_id = index.find_by_path("2021/home/coffee.jpg").id
+        moved_vector = index.vector(moved_id)
+
+    shutil.copy(messy / "gps/DSCN0010.jpg", library / "new.jpg")  # added
+    with Image.open(library / "2023/archive scans/coins.jpg") as image:  # changed content
+        image.rotate(90).save(library / "2023/archive scans/coins.jpg")
+    os.utime(library / "2024/lab/retina_scan.jpg", (1_700_000_000, 1_700_000_000))  # touched only
+    (library / "edits/coffee.webp").unlink()  # deleted
+    (library / "renamed").mkdir()
+    (library / "2021/home/coffee.jpg").rename(library / "renamed/my coffee.jpg")  # moved
+
+    summary = _index(library, index_dir)
+    assert (summary.added, summary.updated, summary.removed, summary.moved) == (1, 1, 1, 1)
+    assert summary.embedded == 2 and summary.indexed == 25
+    with PhotoIndex.open(index_dir) as index:
+        row = index.find_by_path("renamed/my coffee.jpg")
+        assert row is not None and row.id == moved_id and row.folder == "renamed"
+        assert np.array_equal(index.vector(moved_id), moved_vector)  # kept, not re-embedded
+        assert index.find_by_path("2021/home/coffee.jpg") is None
+
+
+def test_a_repaired_file_is_picked_up(library: Path, tmp_path: Path, messy: Path) -> None:
+    _index(library, tmp_path / "index")
+    shutil.copy(messy / "gps/DSCN0012.jpg", library / "unsorted/IMG_0001_truncated.jpg")
+    summary = _index(library, tmp_path / "index")
+    assert summary.indexed == 26 and summary.updated == 1
+    assert "unsorted/IMG_0001_truncated.jpg" not in {item.path for item in summary.skipped}
+
+
+def test_another_model_is_refused_then_reembeds_on_request(library: Path, tmp_path: Path) -> None:
+    _index(library, tmp_path / "index")
+    with pytest.raises(ModelMismatch, match="tiny-clip"):
+        _index(library, tmp_path / "index", model="openclip:ViT-B-32:none")
+    summary = _index(library, tmp_path / "index", model="efficientnet-lite0", reembed=True)
+    assert summary.model == "efficientnet-lite0" and summary.added == 25
+    with PhotoIndex.open(tmp_path / "index") as index:
+        ids, vectors = index.load_vectors()
+    assert vectors.shape == (25, 1280)  # every vector from the new model, none left from the old
+
+
+def test_index_inside_the_photo_folder_is_refused(library: Path) -> None:
+    from helpers.errors import BadInput
+
+    with pytest.raises(BadInput, match="inside the photo folder"):
+        _index(library, library / ".index")
+
+
+def test_misaligned_vectors_are_refused_at_load(library: Path, tmp_path: Path) -> None:
+    from helpers.index import IndexUnusable
+
+    _index(library, tmp_path / "index")
+    with sqlite3.connect(tmp_path / "index" / DB_NAME) as db:
+        db.execute("UPDATE photos SET vector = zeroblob(10) WHERE id = (SELECT min(id) FROM photos WHERE status = 'indexed')")
+    with pytest.raises(IndexUnusable, match="wrong size"):
+        Library.open(tmp_path / "index")
+
+
+def _indexed_count(database: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute("SELECT count(*) FROM photos WHERE status = 'indexed'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_kill_9_mid_run_then_resume(tmp_path: Path, photos: Path) -> None:
+    source = photos / "retrieval" / "caltech101"
+    library = tmp_path / "photos"
+    shutil.copytree(source, library)
+    total = sum(1 for path in library.rglob("*.jpg"))
+    index_dir = tmp_path / "index"
+    run = subprocess.Popen([sys.executable, "-m", "helpers", "index", str(library), "--index", str(index_dir),
+                            "--model", "efficientnet-lite0", "--batch-size", "4", "--json"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while _indexed_count(index_dir / DB_NAME) < 12 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before it could be killed; make the library larger"
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    done_before = _indexed_count(index_dir / DB_NAME)
+    assert 0 < done_before < total
+
+    resumed = update_index(library, index_dir)  # the model comes from the index
+    assert resumed.added == total - done_before  # nothing finished was redone
+    assert resumed.indexed == total
+    with PhotoIndex.open(index_dir) as index:
+        paths = [row.path for row in index.photo_rows()]
+    assert len(paths) == len(set(paths)) == total  # every photo exactly once
+    assert len(Library.open(index_dir)) == total

@@ -1,0 +1,120 @@
+"""Search: by photo, bytes, text and mixes; filters; exclusion of the query; re-ranking quality."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from helpers.errors import BadInput
+from helpers.evaluate import evaluate_image_queries, read_groups
+from helpers.indexer import update_index
+from helpers.models import NoTextEncoder, load_model
+from helpers.search import Filters, Library, Term, parse_query
+
+
+@pytest.fixture(scope="module")
+def efficientnet():
+    return load_model("efficientnet-lite0")
+
+
+@pytest.fixture(scope="module")
+def library_dir(tmp_path_factory: pytest.TempPathFactory, practice_library: Path) -> Path:
+    copy = tmp_path_factory.mktemp("search") / "photos"
+    shutil.copytree(practice_library, copy)
+    shutil.copy(copy / "2021/home/coffee.jpg", copy / "edits/coffee_exact_copy.jpg")
+    return copy
+
+
+@pytest.fixture(scope="module")
+def library(library_dir: Path, efficientnet) -> Library:
+    index_dir = library_dir.parent / "index"
+    update_index(library_dir, index_dir, embedder=efficientnet)
+    return Library.open(index_dir, efficientnet)
+
+
+def _paths(outcome) -> list[str]:
+    return [result.photo.path for result in outcome.results]
+
+
+def test_image_query_finds_the_edited_copies_and_not_itself(library: Library, library_dir: Path) -> None:
+    outcome = library.search(Term("path", library_dir / "2021/home/coffee.jpg"), k=3)
+    assert set(_paths(outcome)) == {"edits/coffee.webp", "edits/coffee_phone_rotated.jpg",
+                                    "edits/coffee_shared_small.jpg"}
+    # Neither the query nor its byte-identical copy is a result.
+    assert not {"2021/home/coffee.jpg", "edits/coffee_exact_copy.jpg"} & set(_paths(library.search(
+        Term("path", library_dir / "2021/home/coffee.jpg"), k=30)))
+
+
+def test_query_from_outside_the_library_and_from_bytes(library: Library, messy: Path, photos: Path) -> None:
+    outside = photos / "near_duplicates/hopper/hopper.jpg"  # not in the library: decoded and embedded
+    by_path = library.search(Term("path", outside), k=5)
+    by_bytes = library.search(Term("bytes", outside.read_bytes()), k=5)
+    assert _paths(by_path) == _paths(by_bytes)
+    assert _paths(by_path)[0] in {"2023/archive scans/grace_hopper.jpg", "edits/grace_hopper_brighter.png"}
+
+
+def test_filters_apply_before_ranking(library: Library, library_dir: Path) -> None:
+    query = Term("path", library_dir / "2021/home/coffee.jpg")
+    in_2019 = library.search(query, k=5, filters=Filters(folder="2019"))
+    assert in_2019.results and all(path.startswith("2019/") for path in _paths(in_2019))
+    dated = library.search(query, k=30, filters=Filters(since=date(2022, 1, 1), until=date(2022, 12, 31)))
+    assert dated.results and all(r.photo.date_taken.startswith("2022") for r in dated.results)
+    assert library.search(query, k=5, filters=Filters(camera="practice")).results
+    assert not library.search(query, k=5, filters=Filters(camera="nikon")).results
+
+
+def test_min_score_can_say_nothing_is_close(library: Library, library_dir: Path) -> None:
+    outcome = library.search(Term("path", library_dir / "2024/lab/retina_scan.jpg"), k=5, min_score=0.99)
+    assert outcome.results == [] and "nothing close enough" in outcome.notes[0]
+
+
+def test_text_through_imagenet_labels(library: Library) -> None:
+    outcome = library.search("espresso", k=3)
+    assert set(_paths(outcome)) <= {"2021/home/coffee.jpg", "edits/coffee.webp", "edits/coffee_phone_rotated.jpg",
+                                    "edits/coffee_shared_small.jpg", "edits/coffee_exact_copy.jpg"}
+    assert "ImageNet labels" in outcome.notes[0]
+    with pytest.raises(NoTextEncoder, match="no ImageNet label"):
+        library.search("xylophone quartet at dusk", k=3)
+
+
+def test_combination_query(library: Library, library_dir: Path) -> None:
+    terms = parse_query(f'"espresso" + "{library_dir}/2021/home/chelsea_the_cat.jpg" - 0.5*"tabby"')
+    assert [(t.kind, t.weight) for t in terms] == [("text", 1.0), ("path", 1.0), ("text", -0.5)]
+    assert len(library.search(terms, k=4).results) == 4
+    with pytest.raises(BadInput):
+        parse_query("   ")
+
+
+def test_diversity_spreads_a_burst(library: Library, library_dir: Path) -> None:
+    query = Term("path", library_dir / "2022/road trip/motorcycle.jpg")
+    plain = _paths(library.search(query, k=5))
+    varied = _paths(library.search(query, k=5, diversity=0.6))
+    bursts = lambda paths: sum("burst" in path for path in paths)  # noqa: E731
+    assert bursts(plain) == 5
+    assert bursts(varied) < bursts(plain)
+
+
+def test_text_code_path_with_tiny_clip(tmp_path: Path, practice_library: Path) -> None:
+    update_index(practice_library, tmp_path / "tiny", model="tiny-clip")
+    outcome = Library.open(tmp_path / "tiny").search("a cat on a sofa", k=4)
+    assert len(outcome.results) == 4 and all(-1 <= r.score <= 1 for r in outcome.results)
+
+
+@pytest.fixture(scope="module")
+def retrieval(tmp_path_factory: pytest.TempPathFactory, photos: Path, efficientnet) -> Library:
+    index_dir = tmp_path_factory.mktemp("retrieval") / "index"
+    update_index(photos / "retrieval", index_dir, embedder=efficientnet)
+    return Library.open(index_dir, efficientnet)
+
+
+def test_reranking_beats_plain_cosine_on_real_photos(retrieval: Library, photos: Path) -> None:
+    groups = read_groups(photos / "retrieval/groups.csv")
+    plain = evaluate_image_queries(retrieval, groups, k=10, rerank=False)
+    reranked = evaluate_image_queries(retrieval, groups, k=10)
+    assert plain.queries and plain.missing == 0
+    assert 0.74 <= plain.map_at_k <= 0.79  # the plain pipeline the issue quotes (about 0.76)
+    assert reranked.map_at_k >= 0.80
+    assert reranked.map_at_k > plain.map_at_k + 0.02
