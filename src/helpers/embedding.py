@@ -1,8 +1,9 @@
 """The embedding pipeline: decode photos on worker threads while the model runs on batches.
 
 Decoding (Pillow, libjpeg, libheif) releases the GIL, so a few threads keep the model fed
-without the cost of worker processes. At most a few batches are decoded ahead, so memory stays
-flat however large the library.
+without the cost of worker processes. Decoding starts at once, even while the model is still
+loading (importing PyTorch alone takes seconds), and runs a bounded number of photos ahead, so
+memory stays flat however large the library.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 import io
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
 
-from .errors import PhotoSkipped
+from .errors import BadInput, PhotoSkipped
 from .images import LoadOptions, load_photo
 from .metadata import PhotoMetadata
 from .models import Embedder
@@ -27,6 +29,10 @@ from .scan import PhotoRecord
 
 THUMBNAIL_SIDE = 256  # the longer side of cached thumbnails: enough for grids and galleries
 THUMBNAIL_QUALITY = 82
+LOOKAHEAD_BATCHES = 8  # decoded photos waiting for the model, in batches (uint8 crops: ~200 KB each)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -38,15 +44,6 @@ class EmbeddedPhoto:
     metadata: PhotoMetadata
     vector: np.ndarray
     thumbnail: bytes  # JPEG, EXIF-upright
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    record: PhotoRecord
-    format: str
-    metadata: PhotoMetadata
-    pixels: np.ndarray
-    thumbnail: bytes
 
 
 @dataclass(frozen=True)
@@ -66,66 +63,93 @@ class Batch:
     rejected: list[Rejected]
 
 
+@dataclass(frozen=True)
+class _Decoded:
+    record: PhotoRecord
+    format: str
+    metadata: PhotoMetadata
+    image: Image.Image  # upright RGB, short side = the model's decode side
+    thumbnail: bytes
+
+
 def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def embed_records(root: Path, records: Iterable[PhotoRecord], embedder: Embedder, *, total: int | None = None,
-                  batch_size: int = 32, workers: int | None = None, max_megapixels: float = 250.0,
+def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | Future[Embedder], *,
+                  decode_side: int | None = None, total: int | None = None, batch_size: int = 32,
+                  workers: int | None = None, max_megapixels: float = 250.0,
                   progress: bool = False) -> Iterator[Batch]:
-    """Decode, preprocess and embed `records`, yielding one Batch per model call, in order."""
-    options = LoadOptions(min_side=embedder.preprocess.resize_to, max_megapixels=max_megapixels)
+    """Decode and embed `records`, yielding one Batch per model call, in order.
 
-    def prepare(record: PhotoRecord) -> _Prepared | Rejected:
+    `model` may still be loading (a Future): photos are decoded at `decode_side` meanwhile.
+    """
+    if decode_side is None:
+        model = model.result() if isinstance(model, Future) else model
+        decode_side = model.preprocess.resize_to
+    options = LoadOptions(min_side=decode_side, max_megapixels=max_megapixels)
+
+    def decode(record: PhotoRecord) -> _Decoded | Rejected:
         try:
             photo = load_photo(root / record.rel_path, options, display_path=record.rel_path,
                                mtime_ns=record.mtime_ns)
         except PhotoSkipped as error:
             return Rejected(record, error.reason, error.detail)
-        return _Prepared(record, photo.format, photo.metadata, embedder.preprocess.apply(photo.image),
-                         make_thumbnail(photo.image))
+        return _Decoded(record, photo.format, photo.metadata, photo.image, make_thumbnail(photo.image))
 
-    prepared = _ahead(prepare, records, workers or default_workers(), lookahead=2 * batch_size)
-    pending: list[_Prepared] = []
+    decoded = run_ahead(decode, records, workers or default_workers(), lookahead=LOOKAHEAD_BATCHES * batch_size)
+    pending: list[_Decoded] = []
     rejected: list[Rejected] = []
-    for item in progress_bar(prepared, total=total, unit="photo", desc="indexing", enabled=progress):
+    for item in progress_bar(decoded, total=total, unit="photo", desc="indexing", enabled=progress):
         if isinstance(item, Rejected):
             rejected.append(item)
         else:
             pending.append(item)
         if len(pending) >= batch_size:
-            yield _run_model(embedder, pending, rejected)
+            model = _ready(model, decode_side)
+            yield _run_model(model, pending, rejected)
             pending, rejected = [], []
     if pending or rejected:
-        yield _run_model(embedder, pending, rejected)
+        yield _run_model(_ready(model, decode_side), pending, rejected)
+
+
+def _ready(model: Embedder | Future[Embedder], decode_side: int) -> Embedder:
+    embedder = model.result() if isinstance(model, Future) else model
+    if embedder.preprocess.resize_to != decode_side:
+        raise BadInput(f"{embedder.id} needs photos decoded at {embedder.preprocess.resize_to} px, "
+                       f"not {decode_side}")
+    return embedder
 
 
 def embed_images(images: list[Image.Image], embedder: Embedder) -> np.ndarray:
     """Vectors for in-memory images (queries, uploads), preprocessed exactly as the index was."""
-    return embedder.embed_pixels(np.stack([embedder.preprocess.apply(image) for image in images]))
+    preprocess = embedder.preprocess
+    return embedder.embed_pixels(preprocess.normalise(np.stack([preprocess.crop(image) for image in images])))
 
 
 def make_thumbnail(image: Image.Image) -> bytes:
     thumbnail = image.copy()
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC)
     buffer = io.BytesIO()
-    thumbnail.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
+    thumbnail.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY)
     return buffer.getvalue()
 
 
-def _run_model(embedder: Embedder, prepared: list[_Prepared], rejected: list[Rejected]) -> Batch:
-    if not prepared:
+def _run_model(embedder: Embedder, decoded: list[_Decoded], rejected: list[Rejected]) -> Batch:
+    if not decoded:
         return Batch([], rejected)
-    vectors = embedder.embed_pixels(np.stack([item.pixels for item in prepared]))
+    preprocess = embedder.preprocess
+    crops = np.stack([preprocess.crop(item.image) for item in decoded])
+    vectors = embedder.embed_pixels(preprocess.normalise(crops))
     embedded = [EmbeddedPhoto(item.record, item.format, item.metadata, vector, item.thumbnail)
-                for item, vector in zip(prepared, vectors)]
+                for item, vector in zip(decoded, vectors)]
     return Batch(embedded, rejected)
 
 
-def _ahead(function, items: Iterable, workers: int, lookahead: int) -> Iterator:
+def run_ahead(function: Callable[[T], R], items: Iterable[T], workers: int, lookahead: int) -> Iterator[R]:
     """`map(function, items)` on a thread pool, in order, with at most `lookahead` items in flight."""
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
-        in_flight: deque[Future] = deque()
+        in_flight: deque[Future[R]] = deque()
         for item in items:
             in_flight.append(pool.submit(function, item))
             if len(in_flight) >= lookahead:

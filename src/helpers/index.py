@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -337,12 +336,11 @@ class PhotoIndex:
             db.executemany("DELETE FROM photos WHERE id = ?", [(int(i),) for i in ids])
             self._bump_generation(db)
 
-    def reset_for_model(self, model_config: dict[str, Any], photos_root: Path) -> None:
-        """Drop every vector and adopt a new model, in one step: vectors are never mixed."""
+    def clear(self) -> None:
+        """Forget every photo and the model, in one step: a re-embed starts from a clean index."""
         with self.transaction() as db:
             db.execute("DELETE FROM photos")
-            self.set_config({**model_config, "photos_root": str(photos_root), "format_version": SCHEMA_VERSION,
-                             "created": time.strftime("%Y-%m-%dT%H:%M:%S")}, db)
+            db.execute("DELETE FROM config WHERE key IN ('model_id', 'fingerprint', 'dimension', 'preprocess')")
             self._bump_generation(db)
 
     def _bump_generation(self, db: sqlite3.Connection) -> None:

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .embedding import embed_records
 from .errors import BadInput
-from .index import KnownFile, ModelMismatch, PhotoIndex, SkippedFile
-from .models import Embedder, chosen_model_name, load_model
+from .index import SCHEMA_VERSION, KnownFile, ModelMismatch, PhotoIndex, SkippedFile
+from .models import Embedder, chosen_model_name, input_side, load_model
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
 
 
@@ -71,9 +72,8 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
     index_path = _check_index_location(root, index_dir)
     summary = UpdateSummary()
     with PhotoIndex.open(index_path, create=True) as index:
-        embedder = _prepare_model(index, root, model, reembed, embedder)
+        wanted = _settle_model(index, root, embedder.id if embedder else chosen_model_name(model), reembed)
         plan = _plan(root, index)
-        summary.model = index.model_id or ""
         if plan.removed:
             index.remove(plan.removed)
         for photo_id, record in plan.moves:
@@ -83,20 +83,22 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
         if plan.unusable:
             index.record_skipped(plan.unusable)
         if plan.to_embed:
-            embedder = embedder or load_model(index.model_id)
-            _check_fingerprint(index, embedder, reembed)
             embed_started = time.perf_counter()
-            for batch in embed_records(root, plan.to_embed, embedder, total=len(plan.to_embed),
-                                       batch_size=batch_size, workers=workers, max_megapixels=max_megapixels,
-                                       progress=progress):
-                index.write_batch(batch)
-                summary.embedded += len(batch.embedded)
-                for item in batch.embedded:
-                    if item.record.rel_path in plan.new_paths:
-                        summary.added += 1
-                    else:
-                        summary.updated += 1
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="model") as loader:
+                # Photos are decoded while the model loads (importing PyTorch alone takes seconds).
+                loading = embedder or loader.submit(load_model, wanted)
+                side = embedder.preprocess.resize_to if embedder else input_side(wanted)
+                for batch in embed_records(root, plan.to_embed, loading, decode_side=side,
+                                           total=len(plan.to_embed), batch_size=batch_size, workers=workers,
+                                           max_megapixels=max_megapixels, progress=progress):
+                    if summary.embedded == 0:
+                        _adopt_model(index, loading if embedder else loading.result(), root)
+                    index.write_batch(batch)
+                    summary.embedded += len(batch.embedded)
+                    summary.added += sum(item.record.rel_path in plan.new_paths for item in batch.embedded)
+                summary.updated = summary.embedded - summary.added
             summary.embed_seconds = time.perf_counter() - embed_started
+        summary.model = index.model_id or ""
         summary.removed = len(plan.removed)
         summary.moved = len(plan.moves)
         summary.indexed = index.count("indexed")
@@ -113,27 +115,28 @@ def _check_index_location(root: Path, index_dir: str | os.PathLike[str]) -> Path
     return index_path
 
 
-def _prepare_model(index: PhotoIndex, root: Path, model: str | None, reembed: bool,
-                   embedder: Embedder | None) -> Embedder | None:
-    """Settle which model this index uses. A new index takes the chosen (or default) model; an
-    existing one keeps its own unless --reembed asks to switch, which drops every old vector.
-    Returns the loaded model, or None when it can wait until there is something to embed."""
+def _settle_model(index: PhotoIndex, root: Path, requested: str | None, reembed: bool) -> str | None:
+    """Which model this run embeds with: the index's own, unless --reembed asks for a switch (then
+    every old vector goes first, so vectors of two models never mix). None means the default."""
     current = index.model_id
-    requested = embedder.id if embedder else chosen_model_name(model)
     if current is not None and requested not in (None, current) and not reembed:
         raise ModelMismatch(current, requested)
-    if current is None or reembed:
-        embedder = embedder or load_model(requested or current)
-        index.reset_for_model(embedder.describe(), root)
-    elif index.photos_root != root:
+    if current is not None and reembed:
+        index.clear()
+    elif index.photos_root not in (None, root):
         index.set_config({"photos_root": str(root)})  # the library moved; relative paths still hold
-    return embedder
+    return requested or current
 
 
-def _check_fingerprint(index: PhotoIndex, embedder: Embedder, reembed: bool) -> None:
-    stored = index.config().get("fingerprint")
-    if stored and stored != embedder.fingerprint and not reembed:
-        raise ModelMismatch(f"{index.model_id} (weights {stored})", f"{embedder.id} (weights {embedder.fingerprint})")
+def _adopt_model(index: PhotoIndex, embedder: Embedder, root: Path) -> None:
+    """Record the loaded model in a new (or cleared) index; check an existing one still matches."""
+    stored = index.config()
+    if stored.get("model_id") is None:
+        index.set_config({**embedder.describe(), "photos_root": str(root), "format_version": SCHEMA_VERSION,
+                          "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    elif stored.get("fingerprint") != embedder.fingerprint or stored["model_id"] != embedder.id:
+        raise ModelMismatch(f"{stored['model_id']} (weights {stored.get('fingerprint')})",
+                            f"{embedder.id} (weights {embedder.fingerprint})")
 
 
 def _plan(root: Path, index: PhotoIndex) -> _Plan:

@@ -14,11 +14,15 @@ Choice: an explicit name > PHOTO_SEARCH_MODEL > the default. Only the default fa
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
+import logging
 import os
 import re
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +42,7 @@ FALLBACK_MODEL = "efficientnet-lite0"
 ENV_MODEL = "PHOTO_SEARCH_MODEL"
 CLIP_ARCH, CLIP_PRETRAINED = "ViT-B-32-256", "datacomp_s34b_b86k"
 _SEED = 0
+_TINY_SIDE = 64
 
 
 class ModelUnavailable(PhotoSearchError):
@@ -62,18 +67,22 @@ class Preprocess:
     def resize_to(self) -> int:
         return round(self.size / self.crop_fraction)
 
-    def apply(self, image: Image.Image) -> np.ndarray:
-        """RGB image -> float32 array (3, size, size), normalised."""
+    def crop(self, image: Image.Image) -> np.ndarray:
+        """RGB image -> uint8 array (size, size, 3): resized and centre-cropped. Runs on the
+        decode threads; uint8 keeps the look-ahead queue four times smaller than float32."""
         image = shrink_to_min_side(image, self.resize_to)
         if min(image.size) < self.resize_to:  # small images are enlarged, as the models were trained
             scale = self.resize_to / min(image.size)
             image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
                                  Image.Resampling.BICUBIC)
         left, top = (image.width - self.size) // 2, (image.height - self.size) // 2
-        image = image.crop((left, top, left + self.size, top + self.size))
-        pixels = np.asarray(image, dtype=np.float32) * (1 / 255)
-        pixels = (pixels - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
-        return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+        return np.asarray(image.crop((left, top, left + self.size, top + self.size)), dtype=np.uint8)
+
+    def normalise(self, crops: np.ndarray) -> np.ndarray:
+        """uint8 (N, size, size, 3) -> float32 (N, 3, size, size), scaled and normalised."""
+        scale = np.float32(1 / 255) / np.asarray(self.std, np.float32)
+        offset = np.asarray(self.mean, np.float32) / np.asarray(self.std, np.float32)
+        return np.ascontiguousarray((crops.astype(np.float32) * scale - offset).transpose(0, 3, 1, 2))
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -223,6 +232,26 @@ def chosen_model_name(name: str | None = None) -> str | None:
     return name or os.environ.get(ENV_MODEL) or None
 
 
+def input_side(name: str | None) -> int | None:
+    """The decode size (short side) a model needs, known without loading it (so photos can be
+    decoded while the model loads). None when it cannot be told in advance."""
+    name = chosen_model_name(name) or DEFAULT_MODEL
+    if name == "efficientnet-lite0":
+        return EfficientNetEmbedder.preprocess.resize_to
+    if name == "tiny-clip":
+        return _TINY_SIDE
+    arch = CLIP_ARCH if name == "clip" else name.split(":")[1] if name.count(":") >= 2 else None
+    spec = importlib.util.find_spec("open_clip")
+    if arch is None or spec is None or not spec.submodule_search_locations:
+        return None
+    config = Path(spec.submodule_search_locations[0]) / "model_configs" / f"{arch}.json"
+    try:
+        side = json.loads(config.read_text())["vision_cfg"]["image_size"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return int(side[0] if isinstance(side, list) else side)
+
+
 def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr)
 
@@ -263,9 +292,9 @@ def _load_openclip(arch: str, pretrained: str, *, model_id: str) -> Embedder:
     if arch not in open_clip.list_models():
         raise BadInput(f"unknown OpenCLIP architecture {arch!r}; see open_clip.list_models()")
     if pretrained == "none":
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), _quiet_logging():
             torch.manual_seed(_SEED)
-            network = open_clip.create_model(arch, pretrained=None)
+            network = open_clip.create_model(arch, pretrained=None)  # random on purpose: no warning
         fingerprint = f"random-seed-{_SEED}"
     else:
         weights = _local_weights(arch, pretrained)
@@ -352,12 +381,22 @@ def _load_tiny_clip() -> Embedder:
         torch.manual_seed(_SEED)
         network = open_clip.CLIP(
             embed_dim=64,
-            vision_cfg=CLIPVisionCfg(layers=2, width=64, head_width=32, patch_size=16, image_size=64),
+            vision_cfg=CLIPVisionCfg(layers=2, width=64, head_width=32, patch_size=16, image_size=_TINY_SIDE),
             text_cfg=CLIPTextCfg(context_length=77, vocab_size=49408, width=64, heads=2, layers=2),
         )
-    network.visual.preprocess_cfg = {"size": 64, "mean": open_clip.OPENAI_DATASET_MEAN,
+    network.visual.preprocess_cfg = {"size": _TINY_SIDE, "mean": open_clip.OPENAI_DATASET_MEAN,
                                      "std": open_clip.OPENAI_DATASET_STD}
     return OpenClipEmbedder("tiny-clip", network, open_clip.get_tokenizer("ViT-B-32"), f"random-seed-{_SEED}")
+
+
+@contextmanager
+def _quiet_logging() -> Iterator[None]:
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
 
 
 def _file_fingerprint(path: Path) -> str:

@@ -1,0 +1,73 @@
+"""Build a folder of camera-size JPEGs (8-12 MP) for indexing benchmarks.
+
+Sources are the real full-resolution photos in ../shared/photos (never copied as they are):
+each output is a different crop (and sometimes a mirror) of one of them, re-encoded as a
+camera would (quality 92), so every file is distinct and decodes like a real camera JPEG.
+
+Usage: python benchmarks/camera_folder.py OUT_DIR [--count 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+from pathlib import Path
+
+from PIL import Image
+
+TESTDATA = Path(os.environ.get("PHOTO_SEARCH_TESTDATA", Path(__file__).resolve().parents[2] / "shared" / "photos"))
+SOURCES = [
+    *sorted((TESTDATA / "retrieval/full_resolution").iterdir()),
+    TESTDATA / "messy/very_large/craft-beer.jpg",
+    TESTDATA / "messy/gps/empty_gps.jpg",
+    TESTDATA / "messy/camera_exif/HMD_Nokia_8.3_5G.jpg",
+]
+MIN_PIXELS, MAX_PIXELS = 8e6, 12.5e6
+
+
+def build(out_dir: Path, count: int, seed: int = 0) -> Path:
+    marker = out_dir / f".complete-{count}-{seed}"
+    if marker.exists():
+        return out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    originals = []
+    for path in SOURCES:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            pixels = image.width * image.height
+            if pixels > MAX_PIXELS:  # the 24 MP photo becomes a 12 MP one
+                scale = (MAX_PIXELS / pixels) ** 0.5
+                image = image.resize((int(image.width * scale), int(image.height * scale)), Image.Resampling.LANCZOS)
+            originals.append(image)
+    for index in range(count):
+        image = rng.choice(originals)
+        target = rng.uniform(max(MIN_PIXELS, 0.75 * image.width * image.height) if image.width * image.height >= MIN_PIXELS
+                             else image.width * image.height, min(MAX_PIXELS, image.width * image.height))
+        scale = (target / (image.width * image.height)) ** 0.5
+        width, height = int(image.width * scale), int(image.height * scale)
+        left, top = rng.randint(0, image.width - width), rng.randint(0, image.height - height)
+        crop = image.crop((left, top, left + width, top + height))
+        if rng.random() < 0.5:
+            crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        crop.save(out_dir / f"IMG_{index:04d}.jpg", quality=92)
+    marker.touch()
+    return out_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--count", type=int, default=200)
+    args = parser.parse_args()
+    folder = build(args.out_dir, args.count)
+    sizes = []
+    for path in sorted(folder.glob("*.jpg")):
+        with Image.open(path) as image:
+            sizes.append(image.width * image.height / 1e6)
+    print(f"{folder}: {len(sizes)} JPEGs, {min(sizes):.1f} to {max(sizes):.1f} MP")
+
+
+if __name__ == "__main__":
+    main()
