@@ -54,8 +54,11 @@ test: setup practice  ## run the library tests and execute every notebook as a t
 lab: setup practice  ## open JupyterLab on the chapters
 	$(BIN)/jupyter lab notebooks
 
-bench: setup  ## speed figures (medians of several runs), recorded in BENCHMARKS.md
+bench: setup  ## speed figures (medians of several runs, rclip side by side), recorded in BENCHMARKS.md
 	$(PY) benchmarks/bench_decode.py
+	$(PY) benchmarks/bench_index.py
+	$(PY) benchmarks/bench_search.py
+	$(PY) benchmarks/bench_library.py
 
 clean:  ## remove outputs and the practice library (never touches your own photos)
 	rm -rf outputs $(PRACTICE)

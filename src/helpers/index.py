@@ -264,6 +264,14 @@ class PhotoIndex:
             raise BadInput(f"photo {photo_id} has no vector in this index")
         return np.frombuffer(row[0], dtype=VECTOR_DTYPE).astype(np.float32)
 
+    def ann_cache(self) -> Path:
+        """Where the approximate-search structure for the current state lives; older ones go."""
+        current = self.folder / f"ann-{self.config().get('generation', 0)}.faiss"
+        for stale in self.folder.glob("ann-*.faiss"):
+            if stale != current:
+                stale.unlink(missing_ok=True)
+        return current
+
     def thumbnail(self, photo_id: int) -> bytes | None:
         row = self.db.execute("SELECT jpeg FROM thumbnails WHERE photo_id = ?", (photo_id,)).fetchone()
         return row[0] if row else None

@@ -24,7 +24,7 @@ from .images import LoadOptions, load_photo, load_photo_bytes
 from .index import ModelMismatch, PhotoIndex, PhotoRow
 from .models import Embedder, load_model
 from .scan import hash_bytes, hash_file
-from .vectors import VectorSearch
+from .vectors import APPROXIMATE_FROM, VectorSearch
 
 # Re-ranking, measured on ../shared/photos/retrieval with efficientnet-lite0 (BENCHMARKS.md):
 # mAP@10 0.767 plain, 0.816 re-ranked; on by default because it wins.
@@ -95,7 +95,7 @@ class Library:
             self._check_model(embedder)
         self._embedder = embedder
         self.ids, stored = index.load_vectors()
-        self.vectors = VectorSearch(stored)
+        self.vectors = VectorSearch(stored, cache=index.ann_cache() if len(stored) >= APPROXIMATE_FROM else None)
         self.rows = index.photo_rows()
         self._position = {int(photo_id): position for position, photo_id in enumerate(self.ids)}
         self._folders = np.array([row.folder for row in self.rows], dtype=object)
