@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .embedding import embed_records
+from .embedding import default_workers, embed_records, run_ahead
 from .errors import BadInput
 from .index import SCHEMA_VERSION, KnownFile, ModelMismatch, PhotoIndex, SkippedFile
 from .models import Embedder, chosen_model_name, input_side, load_model
@@ -50,6 +51,16 @@ class UpdateSummary:
 
 
 @dataclass
+class _Changes:
+    """How the folder differs from the index, from stat data alone."""
+
+    fresh: list[FileEntry] = field(default_factory=list)
+    changed: list[tuple[FileEntry, KnownFile]] = field(default_factory=list)
+    gone: dict[str, KnownFile] = field(default_factory=dict)
+    walk_problems: list[Skipped] = field(default_factory=list)
+
+
+@dataclass
 class _Plan:
     """What a run has to do, worked out from stat data and (for new or changed files) hashes."""
 
@@ -58,7 +69,6 @@ class _Plan:
     moves: list[tuple[int, PhotoRecord]] = field(default_factory=list)
     touches: list[tuple[int, FileEntry]] = field(default_factory=list)
     unusable: list[SkippedFile] = field(default_factory=list)
-    walk_problems: list[Skipped] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
 
 
@@ -71,40 +81,50 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
     root = library_root(photos_dir)
     index_path = _check_index_location(root, index_dir)
     summary = UpdateSummary()
-    with PhotoIndex.open(index_path, create=True) as index:
+    with PhotoIndex.open(index_path, create=True) as index, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="model") as loader:
         wanted = _settle_model(index, root, embedder.id if embedder else chosen_model_name(model), reembed)
-        plan = _plan(root, index)
-        if plan.removed:
-            index.remove(plan.removed)
-        for photo_id, record in plan.moves:
-            index.move(photo_id, record.rel_path, record.size, record.mtime_ns)
-        for photo_id, entry in plan.touches:
-            index.touch(photo_id, entry.size, entry.mtime_ns)
-        if plan.unusable:
-            index.record_skipped(plan.unusable)
+        changes = _compare(root, index)
+        # The model loads in the background (importing PyTorch alone takes seconds) while files are
+        # hashed and decoded; started early only when some photo is certainly new, not just moved.
+        loading: Embedder | Future[Embedder] | None = embedder
+        if loading is None and len(changes.fresh) > len(changes.gone):
+            loading = loader.submit(load_model, wanted)
+        plan = _plan(root, changes, workers or default_workers())
+        _apply(index, plan)
         if plan.to_embed:
+            loading = loading or loader.submit(load_model, wanted)
+            side = embedder.preprocess.resize_to if embedder else input_side(wanted)
             embed_started = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="model") as loader:
-                # Photos are decoded while the model loads (importing PyTorch alone takes seconds).
-                loading = embedder or loader.submit(load_model, wanted)
-                side = embedder.preprocess.resize_to if embedder else input_side(wanted)
-                for batch in embed_records(root, plan.to_embed, loading, decode_side=side,
-                                           total=len(plan.to_embed), batch_size=batch_size, workers=workers,
-                                           max_megapixels=max_megapixels, progress=progress):
-                    if summary.embedded == 0:
-                        _adopt_model(index, loading if embedder else loading.result(), root)
-                    index.write_batch(batch)
-                    summary.embedded += len(batch.embedded)
-                    summary.added += sum(item.record.rel_path in plan.new_paths for item in batch.embedded)
-                summary.updated = summary.embedded - summary.added
+            for batch in embed_records(root, plan.to_embed, loading, decode_side=side, total=len(plan.to_embed),
+                                       batch_size=batch_size, workers=workers, max_megapixels=max_megapixels,
+                                       progress=progress):
+                if summary.embedded == 0:
+                    _adopt_model(index, loading.result() if isinstance(loading, Future) else loading, root)
+                index.write_batch(batch)
+                summary.embedded += len(batch.embedded)
+                summary.added += sum(item.record.rel_path in plan.new_paths for item in batch.embedded)
+            summary.updated = summary.embedded - summary.added
             summary.embed_seconds = time.perf_counter() - embed_started
         summary.model = index.model_id or ""
         summary.removed = len(plan.removed)
         summary.moved = len(plan.moves)
         summary.indexed = index.count("indexed")
-        summary.skipped = sorted(index.skipped() + plan.walk_problems, key=lambda item: item.path)
+        summary.skipped = sorted(index.skipped() + changes.walk_problems, key=lambda item: item.path)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _apply(index: PhotoIndex, plan: _Plan) -> None:
+    """Everything that needs no model: removals, moves, touched files, unusable files."""
+    if plan.removed:
+        index.remove(plan.removed)
+    for photo_id, record in plan.moves:
+        index.move(photo_id, record.rel_path, record.size, record.mtime_ns)
+    for photo_id, entry in plan.touches:
+        index.touch(photo_id, entry.size, entry.mtime_ns)
+    if plan.unusable:
+        index.record_skipped(plan.unusable)
 
 
 def _check_index_location(root: Path, index_dir: str | os.PathLike[str]) -> Path:
@@ -139,29 +159,41 @@ def _adopt_model(index: PhotoIndex, embedder: Embedder, root: Path) -> None:
                             f"{embedder.id} (weights {embedder.fingerprint})")
 
 
-def _plan(root: Path, index: PhotoIndex) -> _Plan:
-    plan = _Plan()
+def _compare(root: Path, index: PhotoIndex) -> _Changes:
+    """Walk the folder and compare with the index using stat data only: nothing is opened."""
+    changes = _Changes()
     known = index.known_files()
     seen: set[str] = set()
-    fresh: list[FileEntry] = []
     for item in walk(root):
         if isinstance(item, Skipped):
-            plan.walk_problems.append(item)
+            changes.walk_problems.append(item)
             continue
         seen.add(item.rel_path)
         before = known.get(item.rel_path)
         if before is None:
-            fresh.append(item)
+            changes.fresh.append(item)
         elif (before.size, before.mtime_ns) != (item.size, item.mtime_ns):
-            _plan_changed(root, item, before, plan)
-    gone = {path: known[path] for path in known.keys() - seen}
-    _plan_new(root, fresh, gone, plan)
-    plan.removed = [entry.id for entry in gone.values()]
+            changes.changed.append((item, before))
+    changes.gone = {path: known[path] for path in known.keys() - seen}
+    return changes
+
+
+def _plan(root: Path, changes: _Changes, workers: int) -> _Plan:
+    """Hash what changed (in parallel: hashing releases the GIL) and decide what each file needs."""
+    plan = _Plan()
+    entries = [entry for entry, _ in changes.changed] + changes.fresh
+    found = dict(zip((e.rel_path for e in entries), run_ahead(partial(identify, root), entries, workers, 4 * workers)))
+    for entry, before in changes.changed:
+        _plan_changed(entry, before, found[entry.rel_path], plan)
+    vanished_by_hash = {entry.content_hash: path for path, entry in changes.gone.items()
+                        if entry.status == "indexed" and entry.content_hash}
+    for entry in changes.fresh:
+        _plan_new(entry, found[entry.rel_path], vanished_by_hash, changes.gone, plan)
+    plan.removed = [entry.id for entry in changes.gone.values()]  # what is left after the moves
     return plan
 
 
-def _plan_changed(root: Path, entry: FileEntry, before: KnownFile, plan: _Plan) -> None:
-    found = identify(root, entry)
+def _plan_changed(entry: FileEntry, before: KnownFile, found: PhotoRecord | Skipped | None, plan: _Plan) -> None:
     if isinstance(found, PhotoRecord) and found.content_hash == before.content_hash and before.status == "indexed":
         plan.touches.append((before.id, entry))  # touched, not edited: keep the vector
     elif isinstance(found, PhotoRecord):
@@ -170,18 +202,15 @@ def _plan_changed(root: Path, entry: FileEntry, before: KnownFile, plan: _Plan) 
         plan.unusable.append(SkippedFile(entry.rel_path, entry.size, entry.mtime_ns, found.reason))
 
 
-def _plan_new(root: Path, fresh: list[FileEntry], gone: dict[str, KnownFile], plan: _Plan) -> None:
-    """New paths are either moved files (their content hash belongs to a vanished row) or new photos."""
-    vanished_by_hash = {entry.content_hash: path for path, entry in gone.items()
-                        if entry.status == "indexed" and entry.content_hash}
-    for entry in fresh:
-        found = identify(root, entry)
-        if isinstance(found, Skipped):
-            plan.unusable.append(SkippedFile(entry.rel_path, entry.size, entry.mtime_ns, found.reason))
-        elif isinstance(found, PhotoRecord):
-            old_path = vanished_by_hash.pop(found.content_hash, None)
-            if old_path is not None:
-                plan.moves.append((gone.pop(old_path).id, found))
-            else:
-                plan.to_embed.append(found)
-                plan.new_paths.add(found.rel_path)
+def _plan_new(entry: FileEntry, found: PhotoRecord | Skipped | None, vanished_by_hash: dict[str, str],
+              gone: dict[str, KnownFile], plan: _Plan) -> None:
+    """A new path is either a moved file (its content hash belongs to a vanished row) or a new photo."""
+    if isinstance(found, Skipped):
+        plan.unusable.append(SkippedFile(entry.rel_path, entry.size, entry.mtime_ns, found.reason))
+    elif isinstance(found, PhotoRecord):
+        old_path = vanished_by_hash.pop(found.content_hash, None)
+        if old_path is not None:
+            plan.moves.append((gone.pop(old_path).id, found))
+        else:
+            plan.to_embed.append(found)
+            plan.new_paths.add(found.rel_path)

@@ -98,19 +98,24 @@ class Embedder:
     has_text: bool = True
     text_note: str = ""  # how text queries work with this model, shown with results
 
+    # Convolutional networks run about twice as fast on CPU with channels-last tensors.
+    channels_last = False
+
     def __init__(self, network: torch.nn.Module) -> None:
         import torch
 
         self.network = network.eval()
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        self.network.to(self.device)
+        self._memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.network.to(self.device, memory_format=self._memory_format)
 
     def embed_pixels(self, batch: np.ndarray) -> np.ndarray:
         """(N, 3, S, S) float32 -> (N, D) L2-normalised float32."""
         import torch
 
+        pixels = torch.from_numpy(batch).to(self.device).contiguous(memory_format=self._memory_format)
         with torch.inference_mode():
-            features = self._image_features(torch.from_numpy(batch).to(self.device))
+            features = self._image_features(pixels)
         return _normalise(features.float().cpu().numpy())
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
@@ -158,6 +163,7 @@ class EfficientNetEmbedder(Embedder):
     id = "efficientnet-lite0"
     dimension = 1280
     has_text = False
+    channels_last = True
     text_note = "efficientnet-lite0 has no text encoder: text is matched to its ImageNet labels"
     # timm's tf_efficientnet_lite0 settings: 224 input, 0.875 centre crop, mean = std = 0.5.
     preprocess = Preprocess(size=224, crop_fraction=0.875, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
@@ -197,7 +203,7 @@ class EfficientNetEmbedder(Embedder):
             if not classes:
                 raise NoTextEncoder(
                     f"no ImageNet label matches {text!r}: efficientnet-lite0 understands only its 1000 "
-                    "label names (e.g. 'pizza', 'sailboat', 'tabby cat'); use the clip model for free text")
+                    "label names (e.g. 'pizza', 'schooner', 'tabby cat'); use the clip model for free text")
             vectors.append(_normalise(weights[classes]).mean(axis=0))
         return _normalise(np.stack(vectors))
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PIL import Image
 
 if TYPE_CHECKING:
@@ -48,3 +50,54 @@ def bar_chart(counts: dict[str, int], title: str) -> Figure:
 
 def _shorten(text: str, limit: int = 28) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1):]
+
+
+def similarity_heatmap(vectors: np.ndarray, labels: Sequence[str], title: str = "cosine similarity") -> Figure:
+    """Every photo against every other: bright squares are photos the model finds alike."""
+    import matplotlib.pyplot as plt
+
+    similarity = np.asarray(vectors, dtype=np.float32) @ np.asarray(vectors, dtype=np.float32).T
+    size = 0.45 * len(labels) + 2
+    figure, axis = plt.subplots(figsize=(size + 1, size))
+    shown = axis.imshow(similarity, cmap="viridis", vmin=min(0.0, float(similarity.min())), vmax=1)
+    axis.set_xticks(range(len(labels)), [_shorten(label, 18) for label in labels], rotation=90, fontsize=7)
+    axis.set_yticks(range(len(labels)), [_shorten(label, 18) for label in labels], fontsize=7)
+    axis.set_title(title)
+    figure.colorbar(shown, ax=axis, fraction=0.046)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def thumbnails(jpegs: Sequence[bytes | None]) -> list[Image.Image]:
+    """Decode cached thumbnails (JPEG bytes from the index); a missing one becomes a grey tile."""
+    return [Image.open(io.BytesIO(data)).convert("RGB") if data else Image.new("RGB", (96, 96), "#ddd")
+            for data in jpegs]
+
+
+def contact_sheet(images: Sequence[Image.Image], captions: Sequence[str] = (), *, columns: int = 6,
+                  cell: int = 180) -> Image.Image:
+    """One picture holding a grid of images with captions: light enough to refresh in a widget on
+    every slider move (a matplotlib figure of photos is a megabyte of PNG)."""
+    from PIL import ImageDraw, ImageFont
+
+    columns = max(1, min(columns, len(images) or 1))
+    rows = max(1, -(-len(images) // columns))
+    caption_height = 16
+    sheet = Image.new("RGB", (columns * cell, rows * (cell + caption_height)), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=11)
+    for index, image in enumerate(images):
+        tile = image.copy()
+        tile.thumbnail((cell - 6, cell - 6))
+        left, top = (index % columns) * cell, (index // columns) * (cell + caption_height)
+        sheet.paste(tile, (left + (cell - tile.width) // 2, top + (cell - tile.height) // 2))
+        if index < len(captions):
+            draw.text((left + 3, top + cell), _shorten(captions[index], cell // 7), fill="black", font=font)
+    return sheet
+
+
+def to_jpeg(image: Image.Image, quality: int = 85) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
