@@ -34,14 +34,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--min-side", type=int, default=224)
     args = parser.parse_args()
-    print(f"| photo | megapixels | full decode + shrink (ms) | draft decode + shrink (ms) | speed-up |")
+    print("| photo | megapixels | full decode + shrink (ms) | draft decode + shrink (ms) | speed-up |")
     print("|---|---:|---:|---:|---:|")
     ratios = []
     for path in sorted(p for p in args.folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg")):
         with Image.open(path) as image:
             megapixels = image.width * image.height / 1e6
-        full = median_ms(lambda: shrink_to_min_side(load_photo(path).image, args.min_side), args.runs)
-        draft = median_ms(lambda: load_photo(path, LoadOptions(min_side=args.min_side)), args.runs)
+        full = median_ms(lambda p=path: shrink_to_min_side(load_photo(p).image, args.min_side), args.runs)
+        draft = median_ms(lambda p=path: load_photo(p, LoadOptions(min_side=args.min_side)), args.runs)
         ratios.append(full / draft)
         print(f"| {path.name} | {megapixels:.1f} | {full:.1f} | {draft:.1f} | {full / draft:.1f}x |")
     print(f"\nmedian speed-up: {statistics.median(ratios):.1f}x (min side {args.min_side}, {args.runs} runs each)")

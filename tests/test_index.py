@@ -36,7 +36,8 @@ def test_first_run_then_nothing_to_do(library: Path, tmp_path: Path) -> None:
     assert (first.indexed, first.added, first.updated, first.removed, first.moved) == (25, 25, 0, 0, 0)
     assert {item.reason for item in first.skipped} == {"truncated", "empty file", "not an image"}
     again = _index(library, tmp_path / "index")
-    assert (again.indexed, again.added, again.updated, again.removed, again.moved, again.embedded) == (25, 0, 0, 0, 0, 0)
+    counts = (again.indexed, again.added, again.updated, again.removed, again.moved, again.embedded)
+    assert counts == (25, 0, 0, 0, 0, 0)
     assert len(again.skipped) == 3  # still reported, not retried
 
 
@@ -96,7 +97,8 @@ def test_misaligned_vectors_are_refused_at_load(library: Path, tmp_path: Path) -
 
     _index(library, tmp_path / "index")
     with sqlite3.connect(tmp_path / "index" / DB_NAME) as db:
-        db.execute("UPDATE photos SET vector = zeroblob(10) WHERE id = (SELECT min(id) FROM photos WHERE status = 'indexed')")
+        db.execute("UPDATE photos SET vector = zeroblob(10) "
+                   "WHERE id = (SELECT min(id) FROM photos WHERE status = 'indexed')")
     with pytest.raises(IndexUnusable, match="wrong size"):
         Library.open(tmp_path / "index")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers.errors import BadInput
-from helpers.scan import FileEntry, Skipped, full_hash, identify, scan, walk
+from helpers.scan import FileEntry, full_hash, identify, scan, walk
 
 
 @pytest.fixture

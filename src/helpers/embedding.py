@@ -142,7 +142,7 @@ def _run_model(embedder: Embedder, decoded: list[_Decoded], rejected: list[Rejec
     crops = np.stack([preprocess.crop(item.image) for item in decoded])
     vectors = embedder.embed_pixels(preprocess.normalise(crops))
     embedded = [EmbeddedPhoto(item.record, item.format, item.metadata, vector, item.thumbnail)
-                for item, vector in zip(decoded, vectors)]
+                for item, vector in zip(decoded, vectors, strict=True)]
     return Batch(embedded, rejected)
 
 

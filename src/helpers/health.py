@@ -21,7 +21,7 @@ from .scan import PhotoRecord, ScanResult, Skipped, scan
 
 # Decoding at model size is enough to prove a file decodes fully (JPEG draft decoding still
 # reads every byte of the stream) and is several times faster than full resolution.
-REPORT_MIN_SIDE = 224
+REPORT_OPTIONS = LoadOptions(min_side=224)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class HealthReport:
         }
 
 
-def health_report(folder: str | os.PathLike[str], options: LoadOptions = LoadOptions(REPORT_MIN_SIDE),
+def health_report(folder: str | os.PathLike[str], options: LoadOptions = REPORT_OPTIONS,
                   *, workers: int | None = None, progress: bool = False) -> HealthReport:
     """Scan `folder` and try to decode every image in it, in parallel threads.
 

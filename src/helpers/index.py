@@ -156,7 +156,8 @@ class PhotoIndex:
             index = cls(folder, connection)
             index._migrate()
         except sqlite3.DatabaseError as error:
-            raise IndexUnusable(f"the index at {folder} cannot be read ({error}); delete the folder to rebuild it") from None
+            raise IndexUnusable(f"the index at {folder} cannot be read ({error}); "
+                                "delete the folder to rebuild it") from None
         return index
 
     def close(self) -> None:

@@ -182,7 +182,8 @@ def _plan(root: Path, changes: _Changes, workers: int) -> _Plan:
     """Hash what changed (in parallel: hashing releases the GIL) and decide what each file needs."""
     plan = _Plan()
     entries = [entry for entry, _ in changes.changed] + changes.fresh
-    found = dict(zip((e.rel_path for e in entries), run_ahead(partial(identify, root), entries, workers, 4 * workers)))
+    hashed = run_ahead(partial(identify, root), entries, workers, 4 * workers)
+    found = dict(zip((entry.rel_path for entry in entries), hashed, strict=True))
     for entry, before in changes.changed:
         _plan_changed(entry, before, found[entry.rel_path], plan)
     vanished_by_hash = {entry.content_hash: path for path, entry in changes.gone.items()

@@ -139,8 +139,8 @@ class OpenClipEmbedder(Embedder):
         self.dimension = int(network.text_projection.shape[1]) if hasattr(network, "text_projection") \
             else int(network.visual.output_dim)
         cfg = network.visual.preprocess_cfg
-        self.preprocess = Preprocess(size=int(cfg["size"][0] if isinstance(cfg["size"], (tuple, list)) else cfg["size"]),
-                                     crop_fraction=1.0, mean=tuple(cfg["mean"]), std=tuple(cfg["std"]))
+        size = cfg["size"][0] if isinstance(cfg["size"], (tuple, list)) else cfg["size"]
+        self.preprocess = Preprocess(size=int(size), crop_fraction=1.0, mean=tuple(cfg["mean"]), std=tuple(cfg["std"]))
 
     def _image_features(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.network.encode_image(pixels)
@@ -372,9 +372,11 @@ def _load_efficientnet() -> Embedder:
     network = timm.create_model("tf_efficientnet_lite0", pretrained=False)
     target = network.state_dict()
     # The package's tensors use another naming scheme but the same order and shapes as timm's.
-    if len(saved) != len(target) or any(a.shape != b.shape for a, b in zip(saved.values(), target.values())):
+    shapes_differ = len(saved) != len(target) or any(
+        a.shape != b.shape for a, b in zip(saved.values(), target.values(), strict=True))
+    if shapes_differ:
         raise ModelUnavailable(f"the weights in {path} do not fit timm's tf_efficientnet_lite0")
-    network.load_state_dict(dict(zip(target, saved.values())))
+    network.load_state_dict(dict(zip(target, saved.values(), strict=True)))
     return EfficientNetEmbedder(network, _file_fingerprint(path))
 
 

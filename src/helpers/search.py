@@ -98,10 +98,11 @@ class Library:
         self.vectors = VectorSearch(stored, cache=index.ann_cache() if len(stored) >= APPROXIMATE_FROM else None)
         self.rows = index.photo_rows()
         self._position = {int(photo_id): position for position, photo_id in enumerate(self.ids)}
-        self._folders = np.array([row.folder for row in self.rows], dtype=object)
-        self._dates = np.array([(row.date_taken or "")[:10] for row in self.rows], dtype=object)
-        self._cameras = np.array([row.camera.lower() for row in self.rows], dtype=object)
-        self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=object)
+        # Fixed-width string arrays: filters become vectorised comparisons, not Python loops.
+        self._folders = np.array([row.folder for row in self.rows], dtype=str)
+        self._dates = np.array([(row.date_taken or "")[:10] for row in self.rows], dtype=str)
+        self._cameras = np.array([row.camera.lower() for row in self.rows], dtype=str)
+        self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=str)
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike[str], embedder: Embedder | None = None) -> Library:
@@ -190,17 +191,15 @@ class Library:
         if not filters.active:
             return None
         mask = np.ones(len(self.ids), dtype=bool)
-        if filters.folder is not None:
-            folder = filters.folder.strip("/")
-            mask &= np.array([f == folder or f.startswith(folder + "/") for f in self._folders], dtype=bool) \
-                if folder else True
+        folder = (filters.folder or "").strip("/")
+        if folder:
+            mask &= (self._folders == folder) | np.char.startswith(self._folders, folder + "/")
         if filters.since is not None:
             mask &= self._dates >= filters.since.isoformat()
         if filters.until is not None:
             mask &= (self._dates <= filters.until.isoformat()) & (self._dates != "")
         if filters.camera is not None:
-            wanted = filters.camera.lower()
-            mask &= np.array([wanted in camera for camera in self._cameras], dtype=bool)
+            mask &= np.char.find(self._cameras, filters.camera.lower()) >= 0
         return mask
 
     def search(self, query: list[Term] | Term | str, *, k: int = 10, filters: Filters = Filters(),
@@ -229,7 +228,7 @@ class Library:
         if diversity:
             chosen = maximal_marginal_relevance(candidates, scores, k, diversity)
             positions, scores = positions[chosen], scores[chosen]
-        results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k])
+        results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)
                    if min_score is None or s >= min_score]
         if not results and min_score is not None:
             notes.append(f"no photos score at least {min_score:g}: nothing close enough")

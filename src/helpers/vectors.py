@@ -67,7 +67,8 @@ class VectorSearch:
         params = faiss.SearchParametersIVF(nprobe=NPROBE)
         if mask is not None:
             bitmap = np.packbits(mask, bitorder="little")
-            params = faiss.SearchParametersIVF(nprobe=NPROBE, sel=faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap)))
+            selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
+            params = faiss.SearchParametersIVF(nprobe=NPROBE, sel=selector)
         _, found = self._ann.search(query[None, :], wanted, params=params)
         candidates = found[0][found[0] >= 0]
         return _best(self.rows(candidates) @ query, candidates, k)
