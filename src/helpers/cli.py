@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .errors import BadInput, PhotoSearchError
+from .evaluate import evaluate_image_queries, read_groups
 from .health import health_report, index_health
 from .images import LoadOptions
 from .index import PhotoIndex
@@ -88,9 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--workers", type=_positive_int, default=None, help="decode threads (default: cores)")
     report.set_defaults(handler=run_report)
 
+    evaluation = commands.add_parser("eval", parents=[common], help="measure search quality against ground truth",
+                                     description="Use every photo of GROUPS_CSV (columns path,group) as a query "
+                                                 "and score its top-K: photos of the same group are relevant.")
+    evaluation.add_argument("--index", required=True, metavar="INDEX_DIR")
+    evaluation.add_argument("--groups", required=True, metavar="GROUPS_CSV",
+                            help="ground truth: path (relative to the photo folder), group")
+    evaluation.add_argument("-k", type=_positive_int, default=10, help="results scored per query (default: 10)")
+    evaluation.add_argument("--no-rerank", action="store_true", help="score plain cosine ranking")
+    evaluation.set_defaults(handler=run_eval)
+
     for name, help_text in (
         ("dupes", "find exact and near-duplicate photos"),
-        ("eval", "measure search quality against ground truth"),
         ("gallery", "write search results as a self-contained HTML page"),
     ):
         placeholder = commands.add_parser(name, parents=[common], help=f"{help_text} (not built yet)")
@@ -149,6 +159,16 @@ def run_search(args: argparse.Namespace) -> dict[str, Any]:
     return outcome.as_dict()
 
 
+def run_eval(args: argparse.Namespace) -> dict[str, Any]:
+    groups = read_groups(args.groups)
+    with PhotoIndex.open(args.index) as index:
+        report = evaluate_image_queries(Library(index), groups, k=args.k, rerank=not args.no_rerank)
+    if not report.queries:
+        raise BadInput(f"no photo of {args.groups} has a relevant partner in the index: check that its paths "
+                       "are relative to the photo folder")
+    return report.as_dict() | {"missing": report.missing}
+
+
 def run_report(args: argparse.Namespace) -> dict[str, Any]:
     if args.index:
         with PhotoIndex.open(args.index) as index:
@@ -194,7 +214,14 @@ def _as_json(result: dict[str, Any]) -> list[str]:
     return [json.dumps(result, indent=2)]
 
 
-HUMAN_OUTPUT = {"report": _report_lines, "index": _index_lines, "search": _search_lines}
+def _eval_lines(result: dict[str, Any]) -> list[str]:
+    k = result["k"]
+    return [f"{result['queries']} queries: mAP@{k} {result['map_at_k']:.3f}, precision@{k} "
+            f"{result['precision_at_k']:.3f}, recall@{k} {result['recall_at_k']:.3f}"
+            + (f" ({result['missing']} ground-truth paths not in the index)" if result.get("missing") else "")]
+
+
+HUMAN_OUTPUT = {"report": _report_lines, "index": _index_lines, "search": _search_lines, "eval": _eval_lines}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
