@@ -16,6 +16,7 @@ from . import __version__
 from .errors import BadInput, PhotoSearchError
 from .evaluate import evaluate_image_queries, read_groups
 from .health import health_report, index_health
+from .gallery import write_gallery
 from .images import LoadOptions
 from .index import PhotoIndex
 from .indexer import update_index
@@ -99,10 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--no-rerank", action="store_true", help="score plain cosine ranking")
     evaluation.set_defaults(handler=run_eval)
 
-    for name, help_text in (
-        ("dupes", "find exact and near-duplicate photos"),
-        ("gallery", "write search results as a self-contained HTML page"),
-    ):
+    gallery = commands.add_parser("gallery", parents=[common], help="write search results as one HTML page",
+                                  description="Search, then write the results as one self-contained page "
+                                              "(thumbnails embedded, opens offline).")
+    gallery.add_argument("--index", required=True, metavar="INDEX_DIR")
+    shown = gallery.add_mutually_exclusive_group(required=True)
+    shown.add_argument("--text", help="describe the photo you want")
+    shown.add_argument("--image", metavar="PATH", help="find photos that look like this one")
+    gallery.add_argument("--out", required=True, metavar="FILE.html", help="where to write the page")
+    gallery.add_argument("-k", type=_positive_int, default=24, help="how many results (default: 24)")
+    gallery.set_defaults(handler=run_gallery)
+
+    for name, help_text in (("dupes", "find exact and near-duplicate photos"),):
         placeholder = commands.add_parser(name, parents=[common], help=f"{help_text} (not built yet)")
         placeholder.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         placeholder.set_defaults(handler=_not_built(name))
@@ -169,6 +178,12 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
     return report.as_dict() | {"missing": report.missing}
 
 
+def run_gallery(args: argparse.Namespace) -> dict[str, Any]:
+    query = Term("text", args.text) if args.text is not None else Term("path", args.image)
+    with PhotoIndex.open(args.index) as index:
+        return write_gallery(Library(index), query, args.out, k=args.k)
+
+
 def run_report(args: argparse.Namespace) -> dict[str, Any]:
     if args.index:
         with PhotoIndex.open(args.index) as index:
@@ -221,7 +236,12 @@ def _eval_lines(result: dict[str, Any]) -> list[str]:
             + (f" ({result['missing']} ground-truth paths not in the index)" if result.get("missing") else "")]
 
 
-HUMAN_OUTPUT = {"report": _report_lines, "index": _index_lines, "search": _search_lines, "eval": _eval_lines}
+def _gallery_lines(result: dict[str, Any]) -> list[str]:
+    return [f"{result['results']} results written to {result['out']}"]
+
+
+HUMAN_OUTPUT = {"report": _report_lines, "index": _index_lines, "search": _search_lines, "eval": _eval_lines,
+                "gallery": _gallery_lines}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,72 @@
+"""The results gallery: one self-contained HTML page of a search, to keep or share.
+
+Thumbnails come from the index (EXIF-upright, small) and are embedded as data: URIs; file names
+are escaped; paths are relative to the photo folder. The page opens offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .embedding import make_thumbnail
+from .errors import BadInput
+from .images import LoadOptions, load_photo
+from .search import Library, Term
+
+
+def write_gallery(library: Library, query: Term, out: str | os.PathLike[str], *, k: int = 24) -> dict[str, Any]:
+    """Search, then write the page to `out` (atomically; never inside the photo folder)."""
+    out = Path(out).expanduser().resolve()
+    root = library.index.photos_root
+    if root is not None and (out == root or root in out.parents):
+        raise BadInput(f"{out} is inside the photo folder; write the gallery somewhere else")
+    outcome = library.search([query], k=k)
+    results = [(r.photo.path, r.score, library.index.thumbnail(r.photo.id)) for r in outcome.results]
+    if query.kind == "text":
+        title, picture = f'"{query.value}"', None
+    else:
+        title = f"photos like {Path(query.value).name}"
+        picture = make_thumbnail(load_photo(query.value, LoadOptions(min_side=256)).image)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(gallery_html(title, picture, results), encoding="utf-8")
+    os.replace(partial, out)  # a reader never sees half a page
+    return {"out": str(out), "results": len(results), "took_ms": round(outcome.took_ms, 2)}
+
+
+def gallery_html(title: str, query_picture: bytes | None, results: Sequence[tuple[str, float, bytes | None]]) -> str:
+    """One self-contained page: the query on top, then results with scores and names. Pictures are
+    embedded (data: URIs), names are escaped, and no path outside the photo folder appears, so the
+    page opens offline and can be shared without leaking where the photos live."""
+    def picture(data: bytes | None, alt: str) -> str:
+        if not data:
+            return f'<div class="missing">{html.escape(alt)}</div>'
+        encoded = base64.b64encode(data).decode("ascii")
+        return f'<img src="data:image/jpeg;base64,{encoded}" alt="{html.escape(alt, quote=True)}">'
+
+    cards = "\n".join(
+        f'<figure>{picture(data, path)}<figcaption><b>{score:.3f}</b> {html.escape(path)}</figcaption></figure>'
+        for path, score, data in results)
+    query = picture(query_picture, "query") if query_picture else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
+header {{ display: flex; gap: 1rem; align-items: center; margin-bottom: 1rem; }}
+header img {{ max-height: 160px; border-radius: 4px; }}
+main {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 0.8rem; }}
+figure {{ margin: 0; }} figure img {{ width: 100%; height: 180px; object-fit: cover; border-radius: 4px; }}
+figcaption {{ font-size: 0.8rem; overflow-wrap: anywhere; }} .missing {{ height: 180px; background: #ddd; }}
+</style></head>
+<body><header>{query}<h1>{html.escape(title)}</h1></header>
+<main>
+{cards}
+</main>
+<footer><p>{len(results)} results. Made by photo-search on this machine; nothing was sent anywhere.</p></footer>
+</body></html>
+"""
