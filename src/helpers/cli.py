@@ -63,10 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", parents=[common], help="find photos by text or by an example photo",
                                  description="Search an index by text, by an example photo, or by a "
                                              "combination such as '\"beach\" + photo.jpg - \"people\"'.")
-    search.add_argument("--index", required=True, metavar="INDEX_DIR")
-    what = search.add_mutually_exclusive_group(required=True)
-    what.add_argument("--text", help="describe the photo you want")
-    what.add_argument("--image", metavar="PATH", help="find photos that look like this one")
+    what = _add_query(search)
     what.add_argument("--query", metavar="EXPR", help="weighted mix of texts and images, e.g. "
                                                        "'\"beach\" + ref.jpg - 0.5*\"people\"'")
     search.add_argument("-k", type=_positive_int, default=10, help="how many results (default: 10)")
@@ -103,10 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     gallery = commands.add_parser("gallery", parents=[common], help="write search results as one HTML page",
                                   description="Search, then write the results as one self-contained page "
                                               "(thumbnails embedded, opens offline).")
-    gallery.add_argument("--index", required=True, metavar="INDEX_DIR")
-    shown = gallery.add_mutually_exclusive_group(required=True)
-    shown.add_argument("--text", help="describe the photo you want")
-    shown.add_argument("--image", metavar="PATH", help="find photos that look like this one")
+    _add_query(gallery)
     gallery.add_argument("--out", required=True, metavar="FILE.html", help="where to write the page")
     gallery.add_argument("-k", type=_positive_int, default=24, help="how many results (default: 24)")
     gallery.set_defaults(handler=run_gallery)
@@ -116,6 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
         placeholder.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         placeholder.set_defaults(handler=_not_built(name))
     return parser
+
+
+def _add_query(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
+    """The index to search and what to search for: one of --text or --image (callers may add more)."""
+    parser.add_argument("--index", required=True, metavar="INDEX_DIR")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", help="describe the photo you want")
+    what.add_argument("--image", metavar="PATH", help="find photos that look like this one")
+    return what
 
 
 def _positive_int(text: str) -> int:
