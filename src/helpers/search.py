@@ -94,9 +94,10 @@ class Library:
         if embedder is not None:
             self._check_model(embedder)
         self._embedder = embedder
-        self.ids, stored = index.load_vectors()
+        with index.snapshot():  # vectors and rows from one consistent state, even mid-update
+            self.ids, stored = index.load_vectors()
+            self.rows = index.photo_rows()
         self.vectors = VectorSearch(stored, cache=index.ann_cache() if len(stored) >= APPROXIMATE_FROM else None)
-        self.rows = index.photo_rows()
         self._position = {int(photo_id): position for position, photo_id in enumerate(self.ids)}
         # Fixed-width string arrays: filters become vectorised comparisons, not Python loops.
         self._folders = np.array([row.folder for row in self.rows], dtype=str)
