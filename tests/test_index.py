@@ -17,7 +17,7 @@ from PIL import Image
 
 from helpers.index import DB_NAME, ModelMismatch, PhotoIndex
 from helpers.indexer import update_index
-from helpers.search import Library
+from helpers.search import Library, Term
 
 
 @pytest.fixture
@@ -136,3 +136,17 @@ def test_kill_9_mid_run_then_resume(tmp_path: Path, photos: Path) -> None:
         paths = [row.path for row in index.photo_rows()]
     assert len(paths) == len(set(paths)) == total  # every photo exactly once
     assert len(Library.open(index_dir)) == total
+
+
+def test_odd_file_names_survive_index_and_search(tmp_path: Path, messy: Path) -> None:
+    library = tmp_path / "photos"
+    library.mkdir()
+    odd = os.fsencode(library) + b"/caf\xe9 'quoted' \"name\".jpg"  # Latin-1 byte: not valid UTF-8
+    shutil.copy(messy / "gps/DSCN0010.jpg", odd)
+    shutil.copy(messy / "gps/DSCN0012.jpg", library / "normal.jpg")
+    summary = _index(library, tmp_path / "index")
+    assert summary.indexed == 2 and not summary.skipped
+    outcome = Library.open(tmp_path / "index").search(Term("path", library / "normal.jpg"), k=1)
+    assert outcome.results[0].photo.path == "caf\\xe9 'quoted' \"name\".jpg"  # printable, escaped
+    again = _index(library, tmp_path / "index")  # the exact bytes are remembered: nothing to redo
+    assert (again.added, again.removed, again.moved) == (0, 0, 0)
