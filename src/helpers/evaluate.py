@@ -102,8 +102,3 @@ def evaluate_image_queries(library: Library, groups: dict[str, str], *, k: int =
             precision=sum(flags) / k, recall=sum(flags) / len(relevant), relevant=len(relevant)))
     return report
 
-
-def groups_from_folders(library: Library) -> dict[str, str]:
-    """Weak labels for a person's own library: photos in the same folder count as relevant."""
-    return {row.path: row.folder or "." for row in library.rows}
-

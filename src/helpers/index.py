@@ -249,24 +249,15 @@ class PhotoIndex:
         vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=VECTOR_DTYPE).reshape(len(rows), -1)
         return ids, vectors
 
-    def photo_rows(self, ids: Iterable[int] | None = None) -> list[PhotoRow]:
-        if ids is None:
-            query = f"SELECT {_ROW_COLUMNS} FROM photos WHERE status = 'indexed' ORDER BY id"
-            return [PhotoRow(*row) for row in self.db.execute(query)]
-        wanted = [int(i) for i in ids]
-        placeholders = ",".join("?" * len(wanted))
-        found = {row[0]: PhotoRow(*row) for row in self.db.execute(
-            f"SELECT {_ROW_COLUMNS} FROM photos WHERE id IN ({placeholders})", wanted)}
-        return [found[i] for i in wanted if i in found]
+    def photo_rows(self) -> list[PhotoRow]:
+        """Every indexed photo, in id order (the order of `load_vectors`)."""
+        query = f"SELECT {_ROW_COLUMNS} FROM photos WHERE status = 'indexed' ORDER BY id"
+        return [PhotoRow(*row) for row in self.db.execute(query)]
 
     def find_by_path(self, rel_path: str) -> PhotoRow | None:
         row = self.db.execute(f"SELECT {_ROW_COLUMNS} FROM photos WHERE path = ? AND status = 'indexed'",
                               (printable_path(rel_path)[0],)).fetchone()
         return PhotoRow(*row) if row else None
-
-    def ids_with_hash(self, content_hash: str) -> list[int]:
-        return [row[0] for row in self.db.execute(
-            "SELECT id FROM photos WHERE content_hash = ? AND status = 'indexed'", (content_hash,))]
 
     def vector(self, photo_id: int) -> np.ndarray:
         row = self.db.execute("SELECT vector FROM photos WHERE id = ?", (photo_id,)).fetchone()
@@ -285,14 +276,6 @@ class PhotoIndex:
     def thumbnail(self, photo_id: int) -> bytes | None:
         row = self.db.execute("SELECT jpeg FROM thumbnails WHERE photo_id = ?", (photo_id,)).fetchone()
         return row[0] if row else None
-
-    def absolute_path(self, row: PhotoRow) -> Path:
-        """Where the original of an indexed photo is (to show it full size)."""
-        root = self.photos_root
-        if root is None:
-            raise IndexUnusable("this index does not record its photo folder")
-        raw = self.db.execute("SELECT raw_path FROM photos WHERE id = ?", (row.id,)).fetchone()
-        return root / (os.fsdecode(raw[0]) if raw and raw[0] else row.path)
 
     # --- writing (each call is one transaction) -----------------------------------------
 
@@ -315,10 +298,21 @@ class PhotoIndex:
                                                     rejected.record.content_hash))
             self._bump_generation(db)
 
-    def record_skipped(self, files: Iterable[SkippedFile]) -> None:
-        """Remember files that cannot be used, so that unchanged ones are not tried again next run."""
+    def update_files(self, *, removed: Iterable[int] = (), moved: Iterable[tuple[int, str, int, int]] = (),
+                     touched: Iterable[tuple[int, int, int]] = (), unusable: Iterable[SkippedFile] = ()) -> None:
+        """Every change that needs no model, in one transaction: removed photo ids; moved photos as
+        (id, new path, size, mtime_ns), which keep their vectors; touched photos as (id, size,
+        mtime_ns), content unchanged; and files remembered as unusable, so that unchanged ones are
+        not tried again next run."""
         with self.transaction() as db:
-            for item in files:
+            db.executemany("DELETE FROM photos WHERE id = ?", [(int(i),) for i in removed])
+            for photo_id, rel_path, size, mtime_ns in moved:
+                path, raw = printable_path(rel_path)
+                db.execute("UPDATE photos SET path = ?, raw_path = ?, folder = ?, size = ?, mtime_ns = ? "
+                           "WHERE id = ?", (path, raw, folder_of(path), size, mtime_ns, photo_id))
+            db.executemany("UPDATE photos SET size = ?, mtime_ns = ? WHERE id = ?",
+                           [(size, mtime_ns, photo_id) for photo_id, size, mtime_ns in touched])
+            for item in unusable:
                 self._write_skipped(db, item)
             self._bump_generation(db)
 
@@ -336,23 +330,6 @@ class PhotoIndex:
         db.execute(f"INSERT INTO photos ({names}) VALUES ({', '.join('?' * len(columns))}) "
                    f"ON CONFLICT(path) DO UPDATE SET {updates}", list(columns.values()))
         return db.execute("SELECT id FROM photos WHERE path = ?", (path,)).fetchone()[0]
-
-    def move(self, photo_id: int, new_rel_path: str, size: int, mtime_ns: int) -> None:
-        path, raw = printable_path(new_rel_path)
-        with self.transaction() as db:
-            db.execute("UPDATE photos SET path = ?, raw_path = ?, folder = ?, size = ?, mtime_ns = ? WHERE id = ?",
-                       (path, raw, folder_of(path), size, mtime_ns, photo_id))
-            self._bump_generation(db)
-
-    def touch(self, photo_id: int, size: int, mtime_ns: int) -> None:
-        """The file's time changed but not its content: keep the vector."""
-        with self.transaction() as db:
-            db.execute("UPDATE photos SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, photo_id))
-
-    def remove(self, ids: Iterable[int]) -> None:
-        with self.transaction() as db:
-            db.executemany("DELETE FROM photos WHERE id = ?", [(int(i),) for i in ids])
-            self._bump_generation(db)
 
     def clear(self) -> None:
         """Forget every photo and the model, in one step: a re-embed starts from a clean index."""

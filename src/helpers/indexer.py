@@ -116,15 +116,13 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
 
 
 def _apply(index: PhotoIndex, plan: _Plan) -> None:
-    """Everything that needs no model: removals, moves, touched files, unusable files."""
-    if plan.removed:
-        index.remove(plan.removed)
-    for photo_id, record in plan.moves:
-        index.move(photo_id, record.rel_path, record.size, record.mtime_ns)
-    for photo_id, entry in plan.touches:
-        index.touch(photo_id, entry.size, entry.mtime_ns)
-    if plan.unusable:
-        index.record_skipped(plan.unusable)
+    """Everything that needs no model, committed together: removals, moves, touches, unusable files."""
+    if plan.removed or plan.moves or plan.touches or plan.unusable:
+        index.update_files(
+            removed=plan.removed,
+            moved=[(photo_id, record.rel_path, record.size, record.mtime_ns) for photo_id, record in plan.moves],
+            touched=[(photo_id, entry.size, entry.mtime_ns) for photo_id, entry in plan.touches],
+            unusable=plan.unusable)
 
 
 def _check_index_location(root: Path, index_dir: str | os.PathLike[str]) -> Path:
