@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from .embedding import default_workers, run_ahead
 from .errors import PhotoSkipped
 from .images import LoadOptions, load_photo
 from .index import PhotoIndex
@@ -83,26 +83,18 @@ def check_loading(found: ScanResult, options: LoadOptions, *, workers: int | Non
             return Skipped(record.rel_path, error.reason, error.detail)
         return LoadedFile(record, photo.format, photo.metadata)
 
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        outcomes = pool.map(attempt, found.photos)
-        for outcome in progress_bar(outcomes, total=len(found.photos), unit="photo",
-                                    desc="checking", enabled=progress):
-            if isinstance(outcome, Skipped):
-                report.skipped.append(outcome)
-            else:
-                report.loaded.append(outcome)
+    workers = workers or default_workers()
+    outcomes = run_ahead(attempt, found.photos, workers, lookahead=4 * workers)
+    for outcome in progress_bar(outcomes, total=len(found.photos), unit="photo", desc="checking", enabled=progress):
+        if isinstance(outcome, Skipped):
+            report.skipped.append(outcome)
+        else:
+            report.loaded.append(outcome)
     return report
 
 
 def index_health(index: PhotoIndex) -> HealthReport:
     """The same report from what an index recorded when it was built: no file is decoded."""
-    loaded = [
-        LoadedFile(PhotoRecord(path, size, mtime_ns, fmt or "unknown", content_hash or ""), fmt or "unknown",
-                   PhotoMetadata(width or 0, height or 0, date or "", source or "", make, model, lat, lon))
-        for path, size, mtime_ns, content_hash, fmt, width, height, date, source, make, model, lat, lon
-        in index.db.execute(
-            "SELECT path, size, mtime_ns, content_hash, format, width, height, date_taken, date_source, "
-            "camera_make, camera_model, latitude, longitude FROM photos WHERE status = 'indexed' ORDER BY path")
-    ]
+    loaded = [LoadedFile(record, record.format, metadata) for record, metadata in index.indexed_files()]
     skipped = index.skipped()
     return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped)

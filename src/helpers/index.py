@@ -21,7 +21,8 @@ import numpy as np
 
 from .embedding import Batch
 from .errors import BadInput, PhotoSearchError
-from .scan import Skipped
+from .metadata import PhotoMetadata
+from .scan import PhotoRecord, Skipped
 
 DB_NAME = "index.sqlite"
 SCHEMA_VERSION = 1
@@ -230,6 +231,16 @@ class PhotoIndex:
 
     def count(self, status: str = "indexed") -> int:
         return self.db.execute("SELECT count(*) FROM photos WHERE status = ?", (status,)).fetchone()[0]
+
+    def indexed_files(self) -> list[tuple[PhotoRecord, PhotoMetadata]]:
+        """What the index recorded about each indexed file when it decoded it, by path."""
+        rows = self.db.execute(
+            "SELECT path, size, mtime_ns, content_hash, format, width, height, date_taken, date_source, "
+            "camera_make, camera_model, latitude, longitude FROM photos WHERE status = 'indexed' ORDER BY path")
+        return [(PhotoRecord(path, size, mtime_ns, fmt or "unknown", content_hash or ""),
+                 PhotoMetadata(width or 0, height or 0, date or "", source or "", make, model, lat, lon))
+                for path, size, mtime_ns, content_hash, fmt, width, height, date, source, make, model, lat, lon
+                in rows]
 
     def skipped(self) -> list[Skipped]:
         rows = self.db.execute("SELECT path, reason FROM photos WHERE status = 'skipped' ORDER BY path")
