@@ -9,18 +9,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
+from .calibrate import calibrate
+from .duplicates import find_duplicates
 from .errors import BadInput, PhotoSearchError
 from .evaluate import evaluate_image_queries, read_groups
-from .health import health_report, index_health
 from .gallery import write_gallery
+from .health import health_report, index_health
 from .images import LoadOptions
 from .index import PhotoIndex
 from .indexer import update_index
-from .models import list_models
+from .models import list_models, load_model
+from .review import move_copies, undo_moves, write_review_list
 from .search import Filters, Library, Term, parse_day, parse_query
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -105,10 +108,22 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("-k", type=_positive_int, default=24, help="how many results (default: 24)")
     gallery.set_defaults(handler=run_gallery)
 
-    for name, help_text in (("dupes", "find exact and near-duplicate photos"),):
-        placeholder = commands.add_parser(name, parents=[common], help=f"{help_text} (not built yet)")
-        placeholder.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        placeholder.set_defaults(handler=_not_built(name))
+    dupes = commands.add_parser("dupes", parents=[common], help="find exact and near-duplicate photos",
+                                description="Group exact copies and edited copies (near), each with a suggested "
+                                            "keeper; burst shots are listed apart as similar. Never deletes.")
+    dupes.add_argument("--index", required=True, metavar="INDEX_DIR")
+    dupes.add_argument("--threshold", type=float, default=None,
+                       help="verification score for near duplicates, 0 to 1 (default: calibrated, else 0.75)")
+    dupes.add_argument("--calibrate", action="store_true",
+                       help="first measure the threshold on edited copies of a sample of the library; store it")
+    dupes.add_argument("--sample", type=_positive_int, default=20, help="photos used by --calibrate (default: 20)")
+    dupes.add_argument("--precision", type=float, default=0.99, help="target precision of --calibrate")
+    dupes.add_argument("--model", default=None, help="model for --calibrate (default: the index's model)")
+    dupes.add_argument("--out", metavar="FILE", help="also write the review list (.csv, else JSON)")
+    dupes.add_argument("--move-to", metavar="REVIEW_DIR",
+                       help="move the suggested copies into this folder (outside the photo folder); undoable")
+    dupes.add_argument("--undo", metavar="MANIFEST", help="put back every file a --move-to moved, then stop")
+    dupes.set_defaults(handler=run_dupes)
     return parser
 
 
@@ -134,13 +149,6 @@ def _positive_int(text: str) -> int:
 def _add_megapixels(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-megapixels", type=float, default=LoadOptions.max_megapixels,
                         help="skip images larger than this (default: %(default)g)")
-
-
-def _not_built(name: str) -> Callable[[argparse.Namespace], dict[str, Any]]:
-    def handler(_: argparse.Namespace) -> dict[str, Any]:
-        raise PhotoSearchError(f"'photo-search {name}' is not available in this version yet")
-
-    return handler
 
 
 def _show_progress(args: argparse.Namespace) -> bool:
@@ -185,6 +193,32 @@ def run_gallery(args: argparse.Namespace) -> dict[str, Any]:
     query = Term("text", args.text) if args.text is not None else Term("path", args.image)
     with PhotoIndex.open(args.index) as index:
         return write_gallery(Library(index), query, args.out, k=args.k)
+
+
+def run_dupes(args: argparse.Namespace) -> dict[str, Any]:
+    if args.undo:
+        return undo_moves(args.undo)
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise BadInput("--threshold must be between 0 and 1")
+    if not 0 < args.precision <= 1:
+        raise BadInput("--precision must be above 0 and at most 1")
+    with PhotoIndex.open(args.index) as index:
+        calibration = None
+        if args.calibrate:
+            embedder = load_model(args.model or index.model_id)
+            calibration = calibrate(index, embedder, sample=args.sample, target_precision=args.precision,
+                                    show_progress=_show_progress(args))
+        report = find_duplicates(index, args.threshold, show_progress=_show_progress(args))
+        result = report.as_dict()
+        if calibration is not None:
+            result["calibration"] = calibration.as_dict()
+        if args.out:
+            result["review_list"] = str(write_review_list(report, args.out))
+        if args.move_to:
+            if index.photos_root is None:
+                raise BadInput("this index does not know its photo folder; re-run 'photo-search index' first")
+            result["moves"] = move_copies(report, index.photos_root, args.move_to).as_dict()
+    return result
 
 
 def run_report(args: argparse.Namespace) -> dict[str, Any]:
@@ -239,12 +273,31 @@ def _eval_lines(result: dict[str, Any]) -> list[str]:
             + (f" ({result['missing']} ground-truth paths not in the index)" if result.get("missing") else "")]
 
 
+def _dupes_lines(result: dict[str, Any]) -> list[str]:
+    if "restored" in result:
+        return [f"{result['restored']} files put back"] + [f"  still in review (its place is taken): {path}"
+                                                          for path in result["left_in_review"]]
+    lines = []
+    for group in result["groups"]:
+        lines.append(f"keep {group['keep']}  ({group['reason']})")
+        lines += [f"   {member['kind']:5} {member['score']:.2f}  {member['path']}" for member in group["members"]]
+    copies = sum(len(group["members"]) for group in result["groups"])
+    lines.append(f"{len(result['groups'])} groups, {copies} copies (threshold {result['threshold']}); "
+                 f"{len(result['similar'])} group(s) of similar photos (bursts, re-takes) not counted as copies")
+    if "review_list" in result:
+        lines.append(f"review list written to {result['review_list']}")
+    if "moves" in result:
+        lines.append(f"{result['moves']['moved']} copies moved to {result['moves']['review_dir']}; undo with "
+                     f"photo-search dupes --index ... --undo {result['moves']['manifest']}")
+    return lines
+
+
 def _gallery_lines(result: dict[str, Any]) -> list[str]:
     return [f"{result['results']} results written to {result['out']}"]
 
 
 HUMAN_OUTPUT = {"report": _report_lines, "index": _index_lines, "search": _search_lines, "eval": _eval_lines,
-                "gallery": _gallery_lines}
+                "gallery": _gallery_lines, "dupes": _dupes_lines}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,7 @@ rather than an error.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,6 +20,7 @@ _MAKE, _MODEL, _DATETIME = 0x010F, 0x0110, 0x0132
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _DATETIME_ORIGINAL, _DATETIME_DIGITIZED = 0x9003, 0x9004
 _OFFSET_TIME, _OFFSET_TIME_ORIGINAL, _OFFSET_TIME_DIGITIZED = 0x9010, 0x9011, 0x9012
+_SUBSEC_TIME_ORIGINAL = 0x9291
 _GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON = 1, 2, 3, 4
 
 # When DateTimeOriginal is missing, the digitised time is the next best "taken" time; the
@@ -118,6 +120,16 @@ def _date_taken(exif: Image.Exif) -> tuple[str | None, str]:
         if parsed:
             return parsed, name
     return None, ""
+
+
+def subsecond_taken(path: str | os.PathLike[str]) -> str | None:
+    """The fraction of a second of DateTimeOriginal (EXIF SubSecTimeOriginal), if recorded.
+    Phones write two files in the same second (HDR and normal); this tells them apart."""
+    try:
+        with Image.open(path) as image:
+            return _text(_sub_ifd(_safe_exif(image), _EXIF_IFD).get(_SUBSEC_TIME_ORIGINAL))
+    except (OSError, ValueError):
+        return None
 
 
 def _xmp_date(xmp: Any) -> str | None:

@@ -17,3 +17,8 @@ def progress_bar(items: Iterable[T], *, total: int | None = None, unit: str = "p
         yield from items
         return
     yield from tqdm(items, total=total, unit=unit, desc=desc, dynamic_ncols=True, smoothing=0.1)
+
+
+def progress_counter(total: int, *, unit: str = "photo", desc: str = "", enabled: bool = True) -> tqdm:
+    """A bar to `update(n)` by hand, for work that is not one loop; silent when disabled."""
+    return tqdm(total=total, unit=unit, desc=desc, dynamic_ncols=True, smoothing=0.1, disable=not enabled)

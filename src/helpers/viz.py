@@ -102,3 +102,30 @@ def to_jpeg(image: Image.Image, quality: int = 85) -> bytes:
     image.convert("RGB").save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()
 
+
+def figure_png(figure: Figure) -> bytes:
+    """A figure as PNG bytes (for an image widget), closed afterwards so figures do not pile up."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def precision_recall_plot(curves: dict[str, Sequence[tuple[float, float, float]]], *,
+                          chosen: tuple[float, float] | None = None, title: str = "") -> Figure:
+    """Precision against recall, one line per method; `chosen` (recall, precision) is marked."""
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(5.5, 4))
+    for name, curve in curves.items():
+        axis.plot([r for _, _, r in curve], [p for _, p, _ in curve], marker=".", label=name)
+    if chosen is not None:
+        axis.scatter([chosen[0]], [chosen[1]], s=120, facecolors="none", edgecolors="red", label="chosen threshold")
+    axis.set(xlabel="recall (copies found)", ylabel="precision (reports that are right)", title=title)
+    axis.set_xlim(0, 1.02)
+    axis.grid(alpha=0.3)
+    axis.legend(loc="lower left")
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,228 @@
+"""Duplicate finding quality and speed: photo-search against imagededup (PHash, CNN) on the same photos.
+
+Two measurements, both with ground truth, all tools in the same run:
+1. the real library `../shared/photos` (every file of it, so every pair of it counts): ground
+   truth is `near_duplicates/pairs.csv` (exact and near relations; bursts, stereo and HDR
+   re-takes are *similar*, must not be reported), extended by what inventory.csv says (files
+   with the same source file are copies) and the photo families the messy kit derives from one
+   picture. Pair-level precision and recall, plus how many similar pairs were wrongly reported.
+2. generated edits: a folder of originals from `retrieval/` and every edit kind of `edits`
+   written as files; same-original pairs are positives, every other pair a negative.
+Usage: python benchmarks/bench_dupes.py [--sample 30]
+imagededup runs in its own virtual environment under data/bench/ (made on first use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCH = HERE.parent / "data" / "bench"
+DEDUP_VENV = BENCH / "dedup-venv"
+TESTDATA = Path(os.environ.get("PHOTO_SEARCH_TESTDATA", HERE.parents[1] / "shared" / "photos"))
+SIMILAR_RELATIONS = ("burst", "stereo", "26 s later")
+# Photos the messy kit made from one picture under different names (inventory notes say so).
+FAMILIES = (r"(^|/)hopper[^/]*$", r"wikimedia_portrait_\d\.jpg$", r"wikimedia_landscape_\d\.jpg$")
+# Copies found by looking at every reported pair by eye: Caltech-101 holds a few re-used web images.
+REVIEWED = (("retrieval/caltech101/grand_piano/image_0004.jpg", "retrieval/caltech101/grand_piano/image_0006.jpg"),
+            ("retrieval/caltech101/grand_piano/image_0006.jpg", "retrieval/caltech101/grand_piano/image_0014.jpg"),
+            ("retrieval/caltech101/lotus/image_0006.jpg", "retrieval/caltech101/lotus/image_0015.jpg"),
+            ("retrieval/caltech101/buddha/image_0012.jpg", "retrieval/caltech101/buddha/image_0013.jpg"),
+            ("retrieval/caltech101/stop_sign/image_0001.jpg", "retrieval/caltech101/stop_sign/image_0005.jpg"),
+            ("retrieval/caltech101/stop_sign/image_0011.jpg", "retrieval/caltech101/stop_sign/image_0014.jpg"))
+
+IMAGEDEDUP = r"""
+import json, sys, time
+from pathlib import Path
+from imagededup.methods import PHash, CNN
+folder, method = Path(sys.argv[1]), sys.argv[2]
+start = time.perf_counter()
+try:
+    finder = PHash() if method == "phash" else CNN()
+    found = finder.find_duplicates(image_dir=folder, recursive=True) if method == "phash" else \
+        finder.find_duplicates(image_dir=folder, recursive=True, min_similarity_threshold=0.9)
+    print(json.dumps({"pairs": [[a, b] for a, bs in found.items() for b in bs], "seconds": time.perf_counter() - start}))
+except Exception as error:
+    print(json.dumps({"error": f"{type(error).__name__}: {str(error)[:160]}"}))
+"""
+
+
+def clusters_from_truth(paths: list[str]) -> tuple[dict[str, str], set[frozenset[str]]]:
+    """path -> cluster name (copies of one photo share it), and the similar pairs."""
+    parent = {p: p for p in paths}
+
+    def find(p: str) -> str:
+        while parent[p] != p:
+            parent[p] = parent[parent[p]]
+            p = parent[p]
+        return p
+
+    def join(a: str, b: str) -> None:
+        if a in parent and b in parent:
+            parent[find(a)] = find(b)
+
+    similar = set()
+    with open(TESTDATA / "near_duplicates" / "pairs.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if any(word in row["relation"] for word in SIMILAR_RELATIONS):
+                similar.add(frozenset((row["original"], row["copy"])))
+            else:
+                join(row["original"], row["copy"])
+    by_source: dict[tuple[str, ...], list[str]] = {}
+    with open(TESTDATA / "inventory.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            by_source.setdefault((row["source"], row["source_path"]), []).append(row["path"])
+            by_source.setdefault(("sha256", row["sha256"]), []).append(row["path"])
+    for members in by_source.values():
+        for other in members[1:]:
+            join(members[0], other)
+    for pattern in FAMILIES:
+        family = [p for p in paths if re.search(pattern, p)]
+        for other in family[1:]:
+            join(family[0], other)
+    for a, b in REVIEWED:
+        join(a, b)
+    return {p: find(p) for p in paths}, similar
+
+
+def positive_pairs(cluster: dict[str, str]) -> set[frozenset[str]]:
+    members: dict[str, list[str]] = {}
+    for path, name in cluster.items():
+        members.setdefault(name, []).append(path)
+    return {frozenset(pair) for group in members.values() for pair in itertools.combinations(group, 2)}
+
+
+def our_pairs(index_dir: Path, threshold: float | None) -> tuple[set[frozenset[str]], float, float]:
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "helpers", "dupes", "--index", str(index_dir), "--json"]
+                         + (["--threshold", str(threshold)] if threshold is not None else []),
+                         capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - start
+    report = json.loads(out.stdout)
+    pairs = set()
+    for group in report["groups"]:
+        paths = [group["keep"]] + [m["path"] for m in group["members"]]
+        pairs |= {frozenset(pair) for pair in itertools.combinations(paths, 2)}
+    return pairs, seconds, report["threshold"]
+
+
+def imagededup_pairs(folder: Path, method: str) -> tuple[set[frozenset[str]] | None, float, str]:
+    if not (DEDUP_VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(DEDUP_VENV)], check=True)
+        subprocess.run([str(DEDUP_VENV / "bin" / "pip"), "install", "-q", "imagededup==0.3.3.post2"], check=True)
+    start = time.perf_counter()
+    out = subprocess.run([str(DEDUP_VENV / "bin" / "python"), "-c", IMAGEDEDUP, str(folder), method],
+                         capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {"error": out.stderr.strip().splitlines()[-1][:160]}
+    if "error" in result:
+        return None, seconds, result["error"]
+    return {frozenset(pair) for pair in result["pairs"]}, seconds, ""
+
+
+def score(found: set[frozenset[str]], truth: set[frozenset[str]], similar: set[frozenset[str]]) -> dict:
+    hits = len(found & truth)
+    return {"precision": hits / len(found) if found else 1.0, "recall": hits / len(truth) if truth else 1.0,
+            "reported": len(found), "similar_reported": len(found & similar)}
+
+
+def index_folder(folder: Path, index_dir: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "helpers", "index", str(folder), "--index", str(index_dir),
+                    "--model", "efficientnet-lite0", "--json"], capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
+def edits_folder(target: Path, sample: int) -> None:
+    """Originals from retrieval/ and every edit kind of each, as files (HEIC as .heic, and so on)."""
+    from helpers.edits import EDITS, edited_copies
+    from helpers.images import LoadOptions, load_photo
+
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    pool = sorted(p for p in (TESTDATA / "retrieval").rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+                  and "full_resolution" not in p.parts)
+    for number, path in enumerate(random.Random(7).sample(pool, sample)):
+        original = load_photo(path, LoadOptions(min_side=512)).image
+        folder = target / f"photo{number:02d}"
+        folder.mkdir()
+        original.save(folder / "original.jpg", quality=95)
+        for name, copy in edited_copies(original, seed=number, kinds=list(EDITS)).items():
+            copy.save(folder / (name.replace(" ", "_").replace("%", "pc") + ".jpg"), quality=92)
+
+
+def report(title: str, rows: list[tuple[str, dict | None, float, str]]) -> None:
+    print(f"\n{title}\n")
+    print("| tool | precision | recall | pairs reported | similar pairs reported | seconds |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, result, seconds, note in rows:
+        if result is None:
+            print(f"| {name} | - | - | - | - | could not run: {note} |")
+        else:
+            print(f"| {name} | {result['precision']:.3f} | {result['recall']:.3f} | {result['reported']} | "
+                  f"{result['similar_reported']} | {seconds:.1f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=int, default=30, help="originals in the generated-edits folder")
+    parser.add_argument("--threshold", type=float, default=None, help="override the stored threshold")
+    args = parser.parse_args()
+
+    library_index = BENCH / "index-photos"
+    index_seconds = index_folder(TESTDATA, library_index)
+    from helpers.index import PhotoIndex
+
+    with PhotoIndex.open(library_index) as index:
+        paths = [row.path for row in index.photo_rows()]
+    cluster, similar = clusters_from_truth(paths)
+    truth = positive_pairs(cluster)
+    ours, seconds, threshold = our_pairs(library_index, args.threshold)
+    rows = [(f"photo-search dupes (threshold {threshold})", score(ours, truth, similar), seconds, "")]
+    for method in ("phash", "cnn"):
+        found, took, error = imagededup_pairs(TESTDATA, method)
+        rows.append((f"imagededup {method}", score(found, truth, similar) if found is not None else None, took, error))
+    report(f"Real library: {len(paths)} photos, {len(truth)} duplicate pairs, {len(similar)} similar pairs "
+           f"(indexing took {index_seconds:.0f} s)", rows)
+    for pair in sorted(tuple(sorted(p)) for p in ours - truth):
+        print(f"  reported, not in the ground truth: {pair[0]} ~ {pair[1]}")
+    for pair in sorted(tuple(sorted(p)) for p in truth - ours):
+        print(f"  missed: {pair[0]} ~ {pair[1]}")
+
+    folder = BENCH / "edits"
+    edits_folder(folder, args.sample)
+    edits_index = BENCH / "index-edits"
+    shutil.rmtree(edits_index, ignore_errors=True)
+    index_folder(folder, edits_index)
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.jpg"))
+    truth = positive_pairs({p: p.split("/")[0] for p in files})
+    ours, seconds, threshold = our_pairs(edits_index, args.threshold)
+    rows = [(f"photo-search dupes (threshold {threshold})", score(ours, truth, set()), seconds, "")]
+    for method in ("phash", "cnn"):
+        found, took, error = imagededup_pairs(folder, method)
+        rows.append((f"imagededup {method}", score(found, truth, set()) if found is not None else None, took, error))
+    report(f"Generated edits: {args.sample} originals x {len(files) // args.sample - 1} edits, "
+           f"{len(truth)} duplicate pairs", rows)
+    missed: dict[str, int] = {}
+    for pair in truth - ours:
+        for path in pair:
+            if not path.endswith("original.jpg"):
+                missed[path.split("/")[1]] = missed.get(path.split("/")[1], 0) + 1
+    print("  pairs missed by photo-search, by edit file:", dict(sorted(missed.items(), key=lambda kv: -kv[1])[:12]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Choose the duplicate thresholds on a person's own photos, from edited copies made in memory.
+
+A threshold that works on one library and one model is wrong on another: how alike two
+different photos look depends on what is in the library. So: take a sample of the library,
+make edited copies of each (`edits`), and score every copy against its original (should be
+found) and against the original's closest look-alikes in the library (should not). The
+precision-recall curve over those scores gives the lowest threshold that still reaches the
+target precision; it is stored in the index, where `photo-search dupes` picks it up.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .duplicates import DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, Settings
+from .edits import EDITS, edited_copies
+from .embedding import embed_images, make_thumbnail
+from .errors import BadInput, PhotoSkipped
+from .images import LoadOptions, load_photo
+from .index import PhotoIndex
+from .models import Embedder
+from .progress import progress_bar
+from .verify import fingerprint, turn_free_signature, verify_both
+
+LOOK_ALIKES = 5  # library photos each copy is checked against as a hard negative
+SAME_PHOTO = 0.95  # a look-alike that verifies this well against the original is a real copy, not a negative
+WORKING_SIDE = 512  # originals are decoded to this short side: edits and thumbnails need no more
+TURNS = ("rotate 90", "rotate 180", "rotate 270")  # the edits that embeddings do not catch
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One scored pair: an edited copy against a photo (its original when `same`)."""
+
+    photo: str  # the original's path
+    edit: str
+    same: bool
+    score: float  # verification score
+    cosine: float  # embedding similarity
+    signature: float  # turn-free signature similarity
+
+
+@dataclass
+class Calibration:
+    settings: Settings
+    target_precision: float
+    precision: float
+    recall: float
+    recall_by_edit: dict[str, float]
+    curve: list[tuple[float, float, float]]  # (threshold, precision, recall)
+    sample: int
+    pairs: list[Scored] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self.settings), "target_precision": self.target_precision,
+                "precision": round(self.precision, 4), "recall": round(self.recall, 4),
+                "recall_by_edit": {k: round(v, 4) for k, v in self.recall_by_edit.items()},
+                "curve": [[round(t, 4), round(p, 4), round(r, 4)] for t, p, r in self.curve],
+                "sample": self.sample}
+
+
+def score_edits(index: PhotoIndex, embedder: Embedder, *, sample: int = 20, seed: int = 0,
+                show_progress: bool = False) -> list[Scored]:
+    """Edited copies of `sample` library photos, scored against their originals and look-alikes."""
+    root = index.photos_root
+    if root is None or not root.is_dir():
+        raise BadInput("calibration needs the photo folder the index was built from; it is not reachable")
+    rows = index.photo_rows()
+    _, vectors = index.load_vectors()
+    vectors = vectors.astype(np.float32)
+    chosen = random.Random(seed).sample(range(len(rows)), min(sample, len(rows)))
+    scored: list[Scored] = []
+    for position in progress_bar(chosen, unit="photo", desc="calibrating", enabled=show_progress):
+        try:
+            original = load_photo(root / rows[position].path, LoadOptions(min_side=WORKING_SIDE)).image
+        except PhotoSkipped:
+            continue
+        scored += _score_copies(index, rows, vectors, position, original, embedder, seed)
+    return scored
+
+
+def _score_copies(index, rows, vectors, position, original, embedder, seed) -> list[Scored]:
+    copies = edited_copies(original, seed=seed + position)
+    copy_vectors = embed_images(list(copies.values()), embedder)
+    original_print = fingerprint(index.thumbnail(rows[position].id) or make_thumbnail(original))
+    original_signature = turn_free_signature(make_thumbnail(original))
+    look_alikes = _look_alikes(index, rows, vectors, position, original_print)
+    # The look-alikes themselves are the pairs `dupes` must not report: score them as they are.
+    scored = [Scored(rows[position].path, "library look-alike", False, verify_both(original_print, other_print).score,
+                     float(vectors[other] @ vectors[position]), 0.0) for other, other_print in look_alikes]
+    for (name, copy), vector in zip(copies.items(), copy_vectors, strict=True):
+        thumbnail = make_thumbnail(copy)
+        copy_print, signature = fingerprint(thumbnail), turn_free_signature(thumbnail)
+        scored.append(Scored(rows[position].path, name, True, verify_both(original_print, copy_print).score,
+                             float(vector @ vectors[position]), float(signature @ original_signature)))
+        for other, other_print in look_alikes:
+            scored.append(Scored(rows[position].path, name, False, verify_both(other_print, copy_print).score,
+                                 float(vector @ vectors[other]), 0.0))
+    return scored
+
+
+def _look_alikes(index, rows, vectors, position, original_print):
+    """The original's closest library photos that are not copies of it (same bytes, or verified)."""
+    order = np.argsort(-(vectors @ vectors[position]))
+    found = []
+    for other in order[1:]:
+        if len(found) == LOOK_ALIKES:
+            break
+        if rows[other].content_hash == rows[position].content_hash:
+            continue
+        thumbnail = index.thumbnail(rows[other].id)
+        if thumbnail is None:
+            continue
+        other_print = fingerprint(thumbnail)
+        if verify_both(original_print, other_print).score < SAME_PHOTO:
+            found.append((int(other), other_print))
+    return found
+
+
+def choose(scored: list[Scored], target_precision: float = 0.99) -> Calibration:
+    """Thresholds from scored pairs: candidate cut-offs that keep (almost) every copy, then the
+    lowest verification threshold whose precision reaches the target."""
+    if not any(s.same for s in scored):
+        raise BadInput("no photo of the sample could be decoded; calibration needs readable photos")
+    plain = [s.cosine for s in scored if s.same and s.edit not in TURNS]
+    turned = [s.signature for s in scored if s.same and s.edit in TURNS]
+    candidate_cosine = float(np.clip(np.quantile(plain, 0.01) - 0.02, 0.3, DEFAULT_CANDIDATE_COSINE))
+    signature_cosine = float(np.clip(np.quantile(turned, 0.01) - 0.005, 0.9, DEFAULT_SIGNATURE_COSINE)) \
+        if turned else DEFAULT_SIGNATURE_COSINE
+
+    def found(s: Scored, threshold: float) -> bool:
+        candidate = s.cosine >= candidate_cosine or (s.same and s.signature >= signature_cosine)
+        return candidate and s.score >= threshold
+
+    curve = precision_recall(scored, found, np.round(np.arange(0.5, 1.0001, 0.01), 2))
+    meeting = [point for point in curve if point[1] >= target_precision]
+    threshold, precision, recall = meeting[0] if meeting else curve[-1]
+    by_edit = {name: float(np.mean([found(s, threshold) for s in scored if s.same and s.edit == name]))
+               for name in EDITS if any(s.same and s.edit == name for s in scored)}
+    settings = Settings(threshold, round(candidate_cosine, 4), round(signature_cosine, 4))
+    return Calibration(settings, target_precision, precision, recall, by_edit, curve,
+                       len({s.photo for s in scored}), scored)
+
+
+def precision_recall(scored: list[Scored], found: Callable[[Scored, float], bool],
+                     thresholds: Iterable[float]) -> list[tuple[float, float, float]]:
+    """(threshold, precision, recall) of a decision rule over scored pairs, for each threshold."""
+    copies = sum(s.same for s in scored)
+    curve = []
+    for threshold in thresholds:
+        hits = sum(found(s, threshold) for s in scored if s.same)
+        false = sum(found(s, threshold) for s in scored if not s.same)
+        curve.append((float(threshold), hits / (hits + false) if hits + false else 1.0, hits / max(copies, 1)))
+    return curve
+
+
+def cosine_only(scored: Scored, threshold: float) -> bool:
+    """The course's first idea, for comparison: a pair is a duplicate when its embeddings are close."""
+    return scored.cosine >= threshold
+
+
+def calibrate(index: PhotoIndex, embedder: Embedder, *, sample: int = 20, target_precision: float = 0.99,
+              seed: int = 0, save: bool = True, show_progress: bool = False) -> Calibration:
+    """Measure, choose and (unless `save=False`) store the thresholds in the index config."""
+    calibration = choose(score_edits(index, embedder, sample=sample, seed=seed, show_progress=show_progress),
+                         target_precision)
+    if save:
+        with index.transaction() as db:
+            index.set_config({"dupes": calibration.as_dict()}, db)
+    return calibration

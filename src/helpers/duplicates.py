@@ -1,0 +1,332 @@
+"""Find the copies in a library: exact (same bytes), near (the same photo edited) and similar
+(burst shots, the same scene seconds apart: reported apart, never as duplicates).
+
+Three stages, cheapest first:
+1. candidates: pairs whose embeddings are close (blockwise, never an N x N matrix), plus pairs
+   whose turn-free signatures match (embeddings change a lot when a photo is turned 90 degrees);
+2. verification of each candidate on the cached thumbnails (`verify`): one transform must map
+   one photo onto the other and the pixels must agree once laid over each other;
+3. groups without chaining: every member of a group was verified against the group's keeper
+   directly, so A~B and B~C never put an unrelated A and C together.
+Nothing is deleted or moved here; `review` moves files only when a person asks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .index import PhotoIndex, PhotoRow
+from .metadata import subsecond_taken
+from .progress import progress_counter
+from .scan import full_hash
+from .verify import (
+    NO_MATCH,
+    SIGNATURE_LENGTH,
+    Fingerprint,
+    Verdict,
+    fingerprint,
+    turn_free_signature,
+    verify_both,
+)
+
+DEFAULT_THRESHOLD = 0.75  # verification score for "near"; `calibrate` measures one for a library
+DEFAULT_CANDIDATE_COSINE = 0.6  # embedding similarity that makes a pair worth verifying
+DEFAULT_SIGNATURE_COSINE = 0.97  # turn-free signature similarity that does the same for turned copies
+SIMILAR_COSINE = 0.8  # aligned pairs (same viewpoint) this close in embedding space are "similar"
+NEIGHBOURS = 50  # candidates kept per photo: bounds the verification work in large look-alike sets
+BURST_SECONDS = 600  # photos taken this close together by a camera are a burst or a re-take, not a copy
+BLOCK = 2048  # rows per block of the pairwise similarity computation (16 MB of float32 per block)
+WORKERS = min(4, os.cpu_count() or 1)
+# Formats a camera or phone writes; a copy in another format is more likely a transcode.
+CAMERA_FORMATS = ("JPEG", "HEIF", "MPO", "TIFF")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The thresholds a run uses; `calibrate` stores a set measured on the library in its index."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    candidate_cosine: float = DEFAULT_CANDIDATE_COSINE
+    signature_cosine: float = DEFAULT_SIGNATURE_COSINE
+
+    @classmethod
+    def of_index(cls, index: PhotoIndex, threshold: float | None = None) -> Settings:
+        stored = index.config().get("dupes") or {}
+        settings = cls(**{key: stored[key] for key in ("threshold", "candidate_cosine", "signature_cosine")
+                          if key in stored})
+        return settings if threshold is None else Settings(threshold, settings.candidate_cosine,
+                                                           settings.signature_cosine)
+
+
+@dataclass(frozen=True)
+class Member:
+    path: str
+    score: float  # 1.0 for exact copies; the verification score for near; cosine for similar
+    kind: str  # "exact" | "near" | "similar"
+
+
+@dataclass
+class Group:
+    """A keeper and the photos that were each verified against it."""
+
+    keep: str
+    reason: str
+    members: list[Member] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"keep": self.keep, "reason": self.reason, "members": [asdict(m) for m in self.members]}
+
+
+@dataclass
+class DupesReport:
+    threshold: float
+    groups: list[Group]
+    similar: list[Group]
+    candidates: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"threshold": self.threshold, "groups": [g.as_dict() for g in self.groups],
+                "similar": [g.as_dict() for g in self.similar], "candidates": self.candidates,
+                "seconds": round(self.seconds, 3)}
+
+
+# --- stage 1: candidates --------------------------------------------------------------------
+
+def pairs_above(vectors: np.ndarray, threshold: float, block: int = BLOCK) -> Iterator[tuple[np.ndarray, ...]]:
+    """(i, j, similarity) arrays, i < j, of every pair with similarity >= threshold, one block of
+    rows at a time: memory stays at block x block whatever the library size."""
+    vectors = np.asarray(vectors, dtype=np.float32)  # once: float16 products are slow on CPUs
+    count = len(vectors)
+    for start in range(0, count, block):
+        rows = vectors[start:start + block]
+        for column_start in range(start, count, block):
+            scores = rows @ vectors[column_start:column_start + block].T
+            if column_start == start:
+                scores = np.triu(scores, k=1) + np.tril(np.full_like(scores, -2.0))
+            i, j = np.nonzero(scores >= threshold)
+            if len(i):
+                yield i + start, j + column_start, scores[i, j]
+
+
+def candidate_pairs(vectors: np.ndarray, signatures: np.ndarray | None, settings: Settings,
+                    neighbours: int = NEIGHBOURS) -> dict[tuple[int, int], float]:
+    """Pairs worth verifying -> their embedding similarity. Each photo keeps its `neighbours`
+    closest partners, so a folder of 500 look-alike product shots does not explode the work."""
+    found: dict[tuple[int, int], float] = {}
+    for i, j, score in pairs_above(vectors, settings.candidate_cosine):
+        found.update(zip(zip(i.tolist(), j.tolist()), score.tolist()))
+    if signatures is not None:
+        for i, j, _ in pairs_above(signatures, settings.signature_cosine):
+            for pair in zip(i.tolist(), j.tolist()):
+                found.setdefault(pair, float(np.dot(vectors[pair[0]], vectors[pair[1]])))
+    return _closest_per_photo(found, neighbours)
+
+
+def _closest_per_photo(pairs: dict[tuple[int, int], float], neighbours: int) -> dict[tuple[int, int], float]:
+    partners: dict[int, list[tuple[float, tuple[int, int]]]] = defaultdict(list)
+    for pair, score in pairs.items():
+        partners[pair[0]].append((score, pair))
+        partners[pair[1]].append((score, pair))
+    kept = {pair for ranked in partners.values() for _, pair in sorted(ranked, reverse=True)[:neighbours]}
+    return {pair: pairs[pair] for pair in kept}
+
+
+# --- stage 3: keepers and groups ------------------------------------------------------------
+
+def keeper_rank(row: PhotoRow) -> tuple[Any, ...]:
+    """Sort key, best first: highest resolution, then a camera format over a transcode,
+    then the earliest date taken, then the shortest path (usually the original's name)."""
+    pixels = (row.width or 0) * (row.height or 0)
+    camera_format = (row.format or "").upper() in CAMERA_FORMATS
+    return (-pixels, not camera_format, row.date_taken or "9999", len(row.path), row.path)
+
+
+def keeper_reason(keeper: PhotoRow, others: list[PhotoRow]) -> str:
+    """Why `keeper` ranks first, in words, naming the first rule that separates it."""
+    pixels = (keeper.width or 0) * (keeper.height or 0)
+    if all((o.width or 0) * (o.height or 0) < pixels for o in others):
+        return f"highest resolution ({keeper.width}x{keeper.height})"
+    if keeper.format in CAMERA_FORMATS and any(o.format not in CAMERA_FORMATS for o in others):
+        return f"same resolution; original format {keeper.format} over a transcode"
+    if keeper.date_taken and all((o.date_taken or "9999") > keeper.date_taken for o in others):
+        return f"same resolution and format; taken first ({keeper.date_taken})"
+    return "same resolution, format and date; shortest name"
+
+
+Links = Callable[[int, list[int]], dict[int, Member]]
+
+
+def star_groups(rows: list[PhotoRow], partners: dict[int, set[int]], links: Links) -> list[Group]:
+    """Groups without chaining. Photos, best keeper first, take as members those of their
+    not-yet-grouped candidate partners that `links(keeper, partners)` confirms against the keeper
+    itself. A member is always a verified copy of its keeper; only keeper-member pairs are ever
+    checked, so a cluster of n copies costs n - 1 verifications, not n squared."""
+    grouped: set[int] = set()
+    groups = []
+    for keeper in sorted(partners, key=lambda p: keeper_rank(rows[p])):
+        if keeper in grouped:
+            continue
+        members = links(keeper, sorted(other for other in partners[keeper] if other not in grouped))
+        if not members:
+            continue
+        grouped.update(members, {keeper})
+        ordered = sorted(members, key=lambda other: (-members[other].score, rows[other].path))
+        groups.append(Group(rows[keeper].path, keeper_reason(rows[keeper], [rows[o] for o in ordered]),
+                            [members[o] for o in ordered]))
+    return groups
+
+
+def _adjacency(pairs: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+    partners: dict[int, set[int]] = defaultdict(set)
+    for a, b in pairs:
+        partners[a].add(b)
+        partners[b].add(a)
+    return partners
+
+
+def _key(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+# --- the whole run --------------------------------------------------------------------------
+
+def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_progress: bool = False,
+                    confirm_exact: bool = True) -> DupesReport:
+    """Exact, near and similar groups for every indexed photo (see the module docstring)."""
+    started = time.perf_counter()
+    settings = Settings.of_index(index, threshold)
+    with index.snapshot():
+        rows = index.photo_rows()
+        _, vectors = index.load_vectors()
+    exact = exact_links(rows, index.photos_root if confirm_exact else None)
+    signatures = np.stack([_signature(index.thumbnail(row.id)) for row in rows]) if rows else None
+    candidates = candidate_pairs(vectors, signatures, settings)
+    partners = _adjacency([*candidates, *exact])
+    similar: dict[tuple[int, int], Member] = {}
+    bar = progress_counter(len(partners), desc="checking candidates", enabled=show_progress)
+
+    def confirm(keeper: int, others: list[int]) -> dict[int, Member]:
+        members = {o: Member(rows[o].path, 1.0, "exact") for o in others if _key(keeper, o) in exact}
+        unknown = [o for o in others if o not in members]
+        for other, verdict in zip(unknown, verifier.verdicts(keeper, unknown), strict=True):
+            cosine = candidates[_key(keeper, other)]
+            kind = pair_kind(rows[keeper], rows[other], verdict, cosine, settings.threshold, index.photos_root)
+            if kind == "near":
+                members[other] = Member(rows[other].path, round(verdict.score, 4), "near")
+            elif kind == "similar":
+                similar[_key(keeper, other)] = Member(rows[other].path, round(cosine, 4), "similar")
+        bar.update(1)
+        return members
+
+    with PairVerifier(index, rows, settings.threshold) as verifier:
+        groups = star_groups(rows, partners, confirm)
+    bar.close()
+    similar_groups = star_groups(rows, _adjacency(similar), lambda keeper, others: {
+        o: Member(rows[o].path, similar[_key(keeper, o)].score, "similar") for o in others})
+    return DupesReport(settings.threshold, groups, similar_groups, len(candidates), time.perf_counter() - started)
+
+
+def _signature(thumbnail: bytes | None) -> np.ndarray:
+    """A photo without a cached thumbnail gets a zero signature: it matches nothing."""
+    return turn_free_signature(thumbnail) if thumbnail else np.zeros(SIGNATURE_LENGTH, np.float32)
+
+
+def exact_links(rows: list[PhotoRow], photos_root: Path | None) -> dict[tuple[int, int], Member]:
+    """Pairs of byte-identical files. The index's quick hash (size + first and last MiB) finds
+    them; where the photos are reachable the whole files are hashed to confirm."""
+    by_hash: dict[str, list[int]] = defaultdict(list)
+    for position, row in enumerate(rows):
+        if row.content_hash:
+            by_hash[row.content_hash].append(position)
+    links = {}
+    for positions in by_hash.values():
+        if len(positions) < 2:
+            continue
+        if photos_root is not None:
+            positions = _same_full_hash(rows, positions, photos_root)
+        for a_index, a in enumerate(positions):
+            for b in positions[a_index + 1:]:
+                links[(a, b)] = Member("", 1.0, "exact")
+    return links
+
+
+def _same_full_hash(rows: list[PhotoRow], positions: list[int], root: Path) -> list[int]:
+    """The largest subset of `positions` whose files hash the same (unreadable files drop out)."""
+    hashes: dict[str, list[int]] = defaultdict(list)
+    for position in positions:
+        try:
+            hashes[full_hash(root / rows[position].path)].append(position)
+        except OSError:
+            continue
+    return max(hashes.values(), key=len, default=[])
+
+
+class PairVerifier:
+    """Verdicts for a photo against its candidates, from the cached thumbnails, on worker threads.
+    Fingerprints are made once per photo and kept for the run."""
+
+    def __init__(self, index: PhotoIndex, rows: list[PhotoRow], threshold: float) -> None:
+        self.index, self.rows, self.threshold = index, rows, threshold
+        self.prints: dict[int, Fingerprint | None] = {}
+        self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="verify")
+
+    def __enter__(self) -> PairVerifier:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pool.shutdown()
+
+    def verdicts(self, photo: int, others: list[int]) -> list[Verdict]:
+        missing = [p for p in (photo, *others) if p not in self.prints]
+        thumbnails = [self.index.thumbnail(self.rows[p].id) for p in missing]  # SQLite stays on this thread
+        self.prints.update(zip(missing, self.pool.map(lambda t: fingerprint(t) if t else None, thumbnails)))
+        base = self.prints[photo]
+        return list(self.pool.map(lambda other: _verdict(base, self.prints[other], self.threshold), others))
+
+
+def _verdict(a: Fingerprint | None, b: Fingerprint | None, threshold: float) -> Verdict:
+    return verify_both(a, b, at_least=threshold) if a is not None and b is not None else NO_MATCH
+
+
+def pair_kind(a: PhotoRow, b: PhotoRow, verdict: Verdict, cosine: float, threshold: float,
+              photos_root: Path | None = None) -> str | None:
+    """near: verified copy; similar: the same scene but not the same shot; None: unrelated.
+    Two photos whose cameras recorded different capture times are different shots, however
+    alike their pixels (a burst, an HDR pair): similar at most, never duplicates."""
+    if verdict.score >= threshold and not _shot_apart(a, b, photos_root):
+        return "near"
+    if verdict.aligned and cosine >= SIMILAR_COSINE:
+        return "similar"
+    return None
+
+
+def _shot_apart(a: PhotoRow, b: PhotoRow, photos_root: Path | None) -> bool:
+    """Both cameras recorded when they took the photo, and the times differ by a little: a
+    burst or a re-take (to the fraction of a second where both files record it). An edited copy
+    keeps the original's time; one re-dated by years was re-saved, not shot again."""
+    if a.date_source != "DateTimeOriginal" or b.date_source != "DateTimeOriginal":
+        return False
+    try:
+        first, second = datetime.fromisoformat(a.date_taken or ""), datetime.fromisoformat(b.date_taken or "")
+    except ValueError:
+        return False
+    if (first.tzinfo is None) != (second.tzinfo is None):
+        first, second = first.replace(tzinfo=None), second.replace(tzinfo=None)
+    apart = abs((first - second).total_seconds())
+    if apart >= 1:
+        return apart <= BURST_SECONDS
+    if photos_root is None:
+        return False
+    fractions = subsecond_taken(photos_root / a.path), subsecond_taken(photos_root / b.path)
+    return None not in fractions and fractions[0] != fractions[1]

@@ -1,0 +1,249 @@
+"""Is photo B an edited copy of photo A? Geometric and pixel verification of a candidate pair.
+
+Embeddings say two photos *look alike*; they cannot tell an edited copy from the next shot of a
+burst or another photo of the same landmark. So each candidate pair is checked the way a person
+would: find the same details in both (SIFT keypoints, mirrored too, so flips and any rotation
+are covered), fit one affine transform that maps B onto A (crops, resizes, aspect changes,
+rotations), lay B over A with it, and compare the pixels block by block after matching their
+tones (brightness, contrast, grayscale). An edit leaves nearly every block in agreement; a burst
+shot, a stereo pair or a re-take leaves many blocks that disagree, because things moved.
+
+Works on the index's cached thumbnails (256 px, EXIF-upright), so no original is decoded again.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+WORK_SIDE = 256  # the longer side that keypoints are found at (the thumbnail size)
+COMPARE_SIDE = 64  # the aligned pair is compared at this size: JPEG noise and dithering average out
+GRID = 8  # blocks per side for the pixel comparison
+MIN_INLIERS = 12  # keypoint matches that must agree with one transform
+RATIO = 0.8  # Lowe's ratio test for keypoint matches
+RANSAC_PIXELS = 3.0
+BLOCK_TOLERANCE = 0.25  # a block agrees when its mean tone-matched difference is below this share of A's spread
+CHROMA_TOLERANCE = 14.0  # a block's colours agree when Lab |da| + |db| averages below this
+GRAY_CHROMA = 2.0  # a photo whose Lab chroma spreads less than this is black and white
+FLAT = 0.15  # a block whose own spread is below this share of the photo's spread is flat
+MIN_COVERAGE = 0.5  # share of the smaller photo that the other must cover (crops up to about 30 %)
+
+cv2.setNumThreads(1)  # pairs are verified on worker threads; one OpenCV thread each avoids oversubscription
+_SIFT = cv2.SIFT_create(nfeatures=800)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What verification needs of one photo: grayscale pixels and keypoints (plain and mirrored)."""
+
+    gray: np.ndarray
+    chroma: np.ndarray | None  # Lab a and b (float32, H x W x 2); None for a black-and-white photo
+    points: np.ndarray
+    descriptors: np.ndarray | None
+    mirrored_points: np.ndarray
+    mirrored_descriptors: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """score: share of aligned blocks whose pixels agree (0 when no transform fits)."""
+
+    score: float
+    inliers: int
+    coverage: float
+    mirrored: bool = False
+
+    @property
+    def aligned(self) -> bool:
+        """The same scene from (nearly) the same viewpoint: a copy, a burst shot or a re-take."""
+        return self.inliers >= MIN_INLIERS and self.coverage >= MIN_COVERAGE
+
+
+NO_MATCH = Verdict(0.0, 0, 0.0)
+
+
+def fingerprint(image: Image.Image | bytes) -> Fingerprint:
+    """Keypoints of a thumbnail (JPEG bytes or an image); tiny photos are enlarged first."""
+    if isinstance(image, bytes):
+        image = Image.open(io.BytesIO(image))
+    rgb = np.asarray(image.convert("RGB"))
+    scale = WORK_SIDE / max(rgb.shape[:2])
+    if abs(scale - 1) > 0.05:
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    gray = np.ascontiguousarray(lab[:, :, 0])
+    chroma = lab[:, :, 1:].astype(np.float32) - 128
+    points, descriptors = _keypoints(gray)
+    mirrored_points, mirrored_descriptors = _keypoints(np.ascontiguousarray(gray[:, ::-1]))
+    return Fingerprint(gray, chroma if chroma.std() >= GRAY_CHROMA else None, points, descriptors,
+                       mirrored_points, mirrored_descriptors)
+
+
+def _keypoints(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    keypoints, descriptors = _SIFT.detectAndCompute(gray, None)
+    return np.float32([k.pt for k in keypoints]).reshape(-1, 2), descriptors
+
+
+def verify(a: Fingerprint, b: Fingerprint) -> Verdict:
+    """How well B, mapped onto A by the best transform (B plain or mirrored), agrees with A."""
+    best = NO_MATCH
+    for mirrored in (False, True):
+        points, descriptors = (b.mirrored_points, b.mirrored_descriptors) if mirrored else (b.points, b.descriptors)
+        fit = _fit_transform(a.points, a.descriptors, points, descriptors)
+        if fit is None:
+            continue
+        transform, inliers = fit
+        if inliers <= best.inliers:
+            continue
+        score, coverage = _compare(a, b, transform, mirrored)
+        best = Verdict(score if coverage >= MIN_COVERAGE else 0.0, inliers, coverage, mirrored)
+    return best
+
+
+def verify_both(a: Fingerprint, b: Fingerprint, at_least: float = 0.0) -> Verdict:
+    """The weaker of B-onto-A and A-onto-B, so the verdict does not depend on the order. The
+    second direction is only computed when the first reaches `at_least`: below it, the pair
+    is rejected either way."""
+    forward = verify(a, b)
+    if forward.score < at_least:
+        return forward
+    backward = verify(b, a)
+    return backward if backward.score < forward.score else forward
+
+
+def _fit_transform(points_a: np.ndarray, descriptors_a: np.ndarray | None, points_b: np.ndarray,
+                   descriptors_b: np.ndarray | None) -> tuple[np.ndarray, int] | None:
+    """The affine map from B to A that most keypoint matches agree with (RANSAC), if plausible."""
+    if descriptors_a is None or descriptors_b is None or len(descriptors_a) < 2 or len(descriptors_b) < 2:
+        return None
+    matcher = cv2.BFMatcher(cv2.NORM_L2)
+    pairs = [m for m in matcher.knnMatch(descriptors_b, descriptors_a, k=2)
+             if len(m) == 2 and m[0].distance < RATIO * m[1].distance]
+    if len(pairs) < MIN_INLIERS:
+        return None
+    source = np.float32([points_b[m[0].queryIdx] for m in pairs])
+    target = np.float32([points_a[m[0].trainIdx] for m in pairs])
+    transform, mask = cv2.estimateAffine2D(source, target, method=cv2.RANSAC,
+                                           ransacReprojThreshold=RANSAC_PIXELS, maxIters=2000, confidence=0.995)
+    if transform is None:
+        return None
+    stretch = np.linalg.svd(transform[:, :2], compute_uv=False)
+    if stretch[1] < 1e-3 or stretch[0] / stretch[1] > 2.5:  # a squeeze beyond an aspect change is no edit
+        return None
+    return transform, int(mask.sum())
+
+
+def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray, mirrored: bool) -> tuple[float, float]:
+    """(share of agreeing blocks, coverage) for B warped onto A, compared at COMPARE_SIDE: tones
+    in textured blocks, and, when both photos are in colour, colours in every block."""
+    height, width = a.gray.shape
+    flip = (lambda array: array[:, ::-1]) if mirrored else (lambda array: array)
+
+    def warp(array: np.ndarray) -> np.ndarray:
+        return cv2.warpAffine(np.ascontiguousarray(flip(array), dtype=np.float32), transform, (width, height),
+                              flags=cv2.INTER_LINEAR)
+
+    inside = warp(np.ones(b.gray.shape, np.float32)) > 0.99
+    coverage = float(inside.sum()) / min(a.gray.size, b.gray.size * abs(np.linalg.det(transform[:, :2])))
+    if coverage < MIN_COVERAGE:
+        return 0.0, coverage
+    size = (COMPARE_SIDE, max(1, round(COMPARE_SIDE * height / width))) if width >= height else \
+        (max(1, round(COMPARE_SIDE * width / height)), COMPARE_SIDE)
+
+    def small(array: np.ndarray) -> np.ndarray:
+        return cv2.resize(np.asarray(array, dtype=np.float32), size, interpolation=cv2.INTER_AREA)
+
+    valid = small(inside) > 0.99
+    if valid.sum() < 64:
+        return 0.0, coverage
+    small_a = small(a.gray)
+    matched_b = _match_tones(small(warp(b.gray)), small_a, valid)
+    spread = float(small_a[valid].std()) + 8.0  # flat photos: do not let noise count as disagreement
+    score = _agreeing_blocks(np.abs(small_a - matched_b) / spread, valid, textured=_textured(small_a, spread))
+    if a.chroma is not None and b.chroma is not None:
+        colour_gap = np.abs(small(a.chroma) - small(warp(b.chroma))).sum(axis=2) / CHROMA_TOLERANCE
+        score = min(score, _agreeing_blocks(colour_gap, valid, textured=None, tolerance=1.0))
+    return score, coverage
+
+
+def _match_tones(source: np.ndarray, reference: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Map B's tones onto A's with one monotone curve (histogram matching over the overlap): undoes
+    brightness, contrast, gamma, clipping and grayscale. Fitted twice: the second fit leaves out
+    the pixels the first one explained worst, so an overlay does not bend the curve."""
+    mapped = _tone_curve(source, reference, valid)
+    error = np.abs(mapped - reference)
+    kept = valid & (error <= np.quantile(error[valid], 0.8))
+    return _tone_curve(source, reference, kept) if kept.sum() >= 64 else mapped
+
+
+def _tone_curve(source: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    levels = np.linspace(0, 1, 33)
+    source_levels = np.quantile(source[mask], levels) + np.arange(len(levels)) * 1e-6  # strictly increasing
+    return np.interp(source, source_levels, np.quantile(reference[mask], levels))
+
+
+def _textured(gray: np.ndarray, spread: float) -> np.ndarray:
+    """Which blocks have detail of their own. Flat blocks (sky, a white backdrop) agree in tone
+    with anything of the same brightness, so they are no evidence either way."""
+    return _block_map(gray, np.ones(gray.shape, bool), np.std) >= FLAT * spread
+
+
+def _agreeing_blocks(difference: np.ndarray, valid: np.ndarray, *, textured: np.ndarray | None,
+                     tolerance: float = BLOCK_TOLERANCE) -> float:
+    """Share of the (textured) blocks inside the overlap whose mean difference is below `tolerance`."""
+    inside = _block_map(valid.astype(np.float32), np.ones(valid.shape, bool), np.mean) >= 0.5
+    counted = inside if textured is None else inside & textured
+    means = _block_map(difference, valid, np.mean)
+    return float((means[counted] < tolerance).mean()) if counted.any() else 0.0
+
+
+def _block_map(values: np.ndarray, mask: np.ndarray, statistic) -> np.ndarray:
+    """`statistic` of the masked values of each block of a GRID x GRID split (NaN-free: 0 if empty)."""
+    height, width = values.shape[:2]
+    result = np.zeros((GRID, GRID), np.float32)
+    for row in range(GRID):
+        for column in range(GRID):
+            rows = slice(row * height // GRID, (row + 1) * height // GRID)
+            columns = slice(column * width // GRID, (column + 1) * width // GRID)
+            chosen = values[rows, columns][mask[rows, columns]]
+            result[row, column] = statistic(chosen) if chosen.size else 0.0
+    return result
+
+
+SIGNATURE_SIDE = 8  # the turn-free signature is taken from an 8 x 8 grayscale version of the photo
+
+
+def _symmetry_orbits(side: int) -> np.ndarray:
+    """Pixel positions of a side x side grid, grouped by the 8 turns and flips of the square:
+    row k lists the positions one pixel visits under all of them."""
+    grid = np.arange(side * side).reshape(side, side)
+    views = [np.rot90(grid, turns) for turns in range(4)]
+    views += [view.T for view in views]
+    stacked = np.stack([view.ravel() for view in views], axis=1)  # position -> its 8 images
+    orbits = {tuple(sorted(row)) for row in stacked}
+    return np.array([list(orbit) + [orbit[0]] * (8 - len(orbit)) if len(orbit) < 8 else list(orbit)
+                     for orbit in sorted(orbits)])
+
+
+_ORBITS = _symmetry_orbits(SIGNATURE_SIDE)
+SIGNATURE_LENGTH = _ORBITS.size
+
+
+def turn_free_signature(image: Image.Image | bytes) -> np.ndarray:
+    """A unit vector that stays the same when the photo is turned by 90/180/270 degrees or
+    mirrored, and under brightness and contrast changes: each orbit of pixel positions under the
+    square's symmetries contributes its sorted values. Plain embeddings change a lot when a photo
+    is turned; this catches turned copies as candidates for verification."""
+    if isinstance(image, bytes):
+        image = Image.open(io.BytesIO(image))
+        image.draft("L", (SIGNATURE_SIDE * 4, SIGNATURE_SIDE * 4))
+    small = np.asarray(image.convert("L").resize((SIGNATURE_SIDE, SIGNATURE_SIDE), Image.Resampling.BOX),
+                       dtype=np.float32).ravel()
+    features = np.sort(small[_ORBITS], axis=1).ravel()
+    features -= features.mean()
+    norm = float(np.linalg.norm(features))
+    return features / norm if norm > 1e-6 else features
