@@ -188,11 +188,13 @@ def test_review_list_csv_and_json(tmp_path: Path, report) -> None:
 
 
 def test_choose_picks_the_lowest_threshold_meeting_the_precision() -> None:
-    scored = [Scored("p", "jpeg q90", True, s, 0.9, 0.0) for s in (0.95, 0.9, 0.85, 0.6)]
-    scored += [Scored("p", "library look-alike", False, s, 0.9, 0.0) for s in (0.7, 0.65)]
+    scored = [Scored("p", "jpeg q90", True, s, 0.9, 0.0) for s in (0.95, 0.9, 0.85, 0.65)]
+    scored += [Scored("p", "library look-alike", False, s, 0.9, 0.0) for s in (0.7, 0.66)]
     calibration = choose(scored, target_precision=0.99)
     assert calibration.settings.threshold == pytest.approx(0.71)
     assert calibration.recall == pytest.approx(0.75) and calibration.precision == 1.0
+    easy = choose([s for s in scored if s.same], target_precision=0.99)  # no look-alikes at all
+    assert easy.settings.threshold == DEFAULT_THRESHOLD  # a sample never lowers the default
 
 
 def test_dupes_cli_json_shape_and_stored_threshold(pairs_index: Path) -> None:

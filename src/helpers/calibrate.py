@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .duplicates import DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, Settings
+from .duplicates import DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
 from .edits import EDITS, edited_copies
 from .embedding import embed_images, make_thumbnail
 from .errors import BadInput, PhotoSkipped
@@ -138,7 +138,9 @@ def choose(scored: list[Scored], target_precision: float = 0.99) -> Calibration:
         return candidate and s.score >= threshold
 
     curve = precision_recall(scored, found, np.round(np.arange(0.5, 1.0001, 0.01), 2))
-    meeting = [point for point in curve if point[1] >= target_precision]
+    # Never below the default: it was measured against hundreds of hard look-alikes, more than a
+    # sample of one library holds, so a sample can raise the threshold but not lower it.
+    meeting = [point for point in curve if point[1] >= target_precision and point[0] >= DEFAULT_THRESHOLD]
     threshold, precision, recall = meeting[0] if meeting else curve[-1]
     by_edit = {name: float(np.mean([found(s, threshold) for s in scored if s.same and s.edit == name]))
                for name in EDITS if any(s.same and s.edit == name for s in scored)}

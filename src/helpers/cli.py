@@ -10,13 +10,21 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any, NoReturn
 
 from . import __version__
 from .calibrate import calibrate
-from .duplicates import find_duplicates
+from .duplicates import DEFAULT_THRESHOLD, find_duplicates
 from .errors import BadInput, PhotoSearchError
-from .evaluate import evaluate_image_queries, read_groups
+from .evaluate import (
+    compare_models,
+    evaluate_image_queries,
+    evaluate_text_queries,
+    groups_from_folders,
+    read_captions,
+    read_groups,
+)
 from .gallery import write_gallery
 from .health import health_report, index_health
 from .images import LoadOptions
@@ -92,12 +100,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluation = commands.add_parser("eval", parents=[common], help="measure search quality against ground truth",
                                      description="Use every photo of GROUPS_CSV (columns path,group) as a query "
-                                                 "and score its top-K: photos of the same group are relevant.")
-    evaluation.add_argument("--index", required=True, metavar="INDEX_DIR")
-    evaluation.add_argument("--groups", required=True, metavar="GROUPS_CSV",
-                            help="ground truth: path (relative to the photo folder), group")
+                                                 "and score its top-K: photos of the same group are relevant. "
+                                                 "Or compare models side by side with --compare.")
+    evaluation.add_argument("--index", metavar="INDEX_DIR", help="the index to evaluate (not with --compare)")
+    truth = evaluation.add_mutually_exclusive_group()
+    truth.add_argument("--groups", metavar="GROUPS_CSV", help="ground truth: path (relative to the photo folder), group")
+    truth.add_argument("--folders", action="store_true",
+                       help="no ground truth: photos in the same folder count as relevant (weak labels)")
+    evaluation.add_argument("--captions", metavar="CAPTIONS_CSV",
+                            help="also score text queries: path,caption; reports recall@1/5/10")
     evaluation.add_argument("-k", type=_positive_int, default=10, help="results scored per query (default: 10)")
     evaluation.add_argument("--no-rerank", action="store_true", help="score plain cosine ranking")
+    evaluation.add_argument("--per-query", action="store_true", help="include every query's scores (worst first)")
+    evaluation.add_argument("--compare", metavar="MODELS",
+                            help="comma-separated models to index PHOTOS_DIR with and compare, e.g. "
+                                 "efficientnet-lite0,baseline-pixels,baseline-histogram")
+    evaluation.add_argument("--photos", metavar="PHOTOS_DIR", help="the photo folder for --compare")
+    evaluation.add_argument("--work", metavar="DIR", default="data/compare",
+                            help="where --compare keeps one index per model (default: data/compare)")
     evaluation.set_defaults(handler=run_eval)
 
     gallery = commands.add_parser("gallery", parents=[common], help="write search results as one HTML page",
@@ -113,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "keeper; burst shots are listed apart as similar. Never deletes.")
     dupes.add_argument("--index", required=True, metavar="INDEX_DIR")
     dupes.add_argument("--threshold", type=float, default=None,
-                       help="verification score for near duplicates, 0 to 1 (default: calibrated, else 0.75)")
+                       help="verification score for near duplicates, 0 to 1 (default: calibrated, "
+                            f"else {DEFAULT_THRESHOLD})")
     dupes.add_argument("--calibrate", action="store_true",
                        help="first measure the threshold on edited copies of a sample of the library; store it")
     dupes.add_argument("--sample", type=_positive_int, default=20, help="photos used by --calibrate (default: 20)")
@@ -180,13 +201,34 @@ def run_search(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_eval(args: argparse.Namespace) -> dict[str, Any]:
-    groups = read_groups(args.groups)
+    if args.compare:
+        if not (args.photos and (args.groups or args.folders)):
+            raise BadInput("--compare needs --photos PHOTOS_DIR and --groups GROUPS_CSV (or --folders)")
+        models = [name.strip() for name in args.compare.split(",") if name.strip()]
+        rows = compare_models(args.photos, models, args.work, groups=read_groups(args.groups) if args.groups else None,
+                              k=args.k, progress=_show_progress(args))
+        return {"k": args.k, "models": rows}
+    if not args.index or not (args.groups or args.folders or args.captions):
+        raise BadInput("eval needs --index INDEX_DIR and --groups GROUPS_CSV, --folders or --captions")
+    result: dict[str, Any] = {}
     with PhotoIndex.open(args.index) as index:
-        report = evaluate_image_queries(Library(index), groups, k=args.k, rerank=not args.no_rerank)
-    if not report.queries:
-        raise BadInput(f"no photo of {args.groups} has a relevant partner in the index: check that its paths "
-                       "are relative to the photo folder")
-    return report.as_dict() | {"missing": report.missing}
+        library = Library(index)
+        if args.groups or args.folders:
+            groups = read_groups(args.groups) if args.groups else groups_from_folders(library)
+            report = evaluate_image_queries(library, groups, k=args.k, rerank=not args.no_rerank)
+            if not report.queries:
+                raise BadInput(f"no photo of {args.groups or 'any folder'} has a relevant partner in the index: "
+                               "check that its paths are relative to the photo folder")
+            result |= report.as_dict() | {"missing": report.missing}
+            if args.per_query:
+                result["per_query"] = [asdict(q) | {"hits": None} for q in
+                                       sorted(report.queries, key=lambda q: q.average_precision)]
+        if args.captions:
+            text = evaluate_text_queries(library, read_captions(args.captions))
+            result |= text.as_dict()
+            if args.per_query:
+                result["per_text_query"] = [asdict(q) for q in text.queries]
+    return result
 
 
 def run_gallery(args: argparse.Namespace) -> dict[str, Any]:
@@ -268,9 +310,28 @@ def _as_json(result: dict[str, Any]) -> list[str]:
 
 def _eval_lines(result: dict[str, Any]) -> list[str]:
     k = result["k"]
-    return [f"{result['queries']} queries: mAP@{k} {result['map_at_k']:.3f}, precision@{k} "
-            f"{result['precision_at_k']:.3f}, recall@{k} {result['recall_at_k']:.3f}"
-            + (f" ({result['missing']} ground-truth paths not in the index)" if result.get("missing") else "")]
+    if "models" in result:
+        lines = [(f"{'model':<22} {'mAP@' + str(k):>8} {'no re-rank':>10} {'index s':>8} {'photos/s':>8} "
+                  f"{'query ms':>8} {'vectors MB':>10}")]
+        for row in result["models"]:
+            if "error" in row:
+                lines.append(f"{row['model']:<22} unavailable: {row['error']}")
+                continue
+            lines.append(f"{row['model']:<22} {row['map_at_k']:>8.3f} {row['map_at_k_plain']:>10.3f} "
+                         f"{row['index_seconds']:>8.1f} {row['photos_per_second']:>8.1f} {row['query_ms']:>8.1f} "
+                         f"{row['vectors_mb']:>10.1f}")
+        return lines
+    lines = []
+    if "map_at_k" in result:
+        lines.append(f"{result['queries']} queries: mAP@{k} {result['map_at_k']:.3f}, precision@{k} "
+                     f"{result['precision_at_k']:.3f}, recall@{k} {result['recall_at_k']:.3f}"
+                     + (f" ({result['missing']} ground-truth paths not in the index)" if result.get("missing") else ""))
+        lines += [f"  AP {q['average_precision']:.2f}  {q['path']}" for q in result.get("per_query", [])[:20]]
+    if "text_queries" in result:
+        lines.append(f"{result['text_queries']} text queries: recall@1 {result['recall_at_1']:.3f}, "
+                     f"recall@5 {result['recall_at_5']:.3f}, recall@10 {result['recall_at_10']:.3f}"
+                     + (f" ({result['unreadable']} the model could not read)" if result["unreadable"] else ""))
+    return lines
 
 
 def _dupes_lines(result: dict[str, Any]) -> list[str]:

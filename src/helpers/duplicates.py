@@ -39,7 +39,7 @@ from .verify import (
     verify_both,
 )
 
-DEFAULT_THRESHOLD = 0.75  # verification score for "near"; `calibrate` measures one for a library
+DEFAULT_THRESHOLD = 0.6  # verification score for "near"; `calibrate` measures one for a library
 DEFAULT_CANDIDATE_COSINE = 0.6  # embedding similarity that makes a pair worth verifying
 DEFAULT_SIGNATURE_COSINE = 0.97  # turn-free signature similarity that does the same for turned copies
 SIMILAR_COSINE = 0.8  # aligned pairs (same viewpoint) this close in embedding space are "similar"
@@ -146,10 +146,10 @@ def _closest_per_photo(pairs: dict[tuple[int, int], float], neighbours: int) -> 
 
 def keeper_rank(row: PhotoRow) -> tuple[Any, ...]:
     """Sort key, best first: highest resolution, then a camera format over a transcode,
-    then the earliest date taken, then the shortest path (usually the original's name)."""
+    then the earliest date taken, then the larger file (less compressed), then the path."""
     pixels = (row.width or 0) * (row.height or 0)
     camera_format = (row.format or "").upper() in CAMERA_FORMATS
-    return (-pixels, not camera_format, row.date_taken or "9999", len(row.path), row.path)
+    return (-pixels, not camera_format, row.date_taken or "9999", -(row.size or 0), row.path)
 
 
 def keeper_reason(keeper: PhotoRow, others: list[PhotoRow]) -> str:
@@ -161,7 +161,9 @@ def keeper_reason(keeper: PhotoRow, others: list[PhotoRow]) -> str:
         return f"same resolution; original format {keeper.format} over a transcode"
     if keeper.date_taken and all((o.date_taken or "9999") > keeper.date_taken for o in others):
         return f"same resolution and format; taken first ({keeper.date_taken})"
-    return "same resolution, format and date; shortest name"
+    if keeper.size and all((o.size or 0) < keeper.size for o in others):
+        return f"same resolution, format and date; largest file ({keeper.size:,} bytes, least compressed)"
+    return "same resolution, format, date and size; first by name"
 
 
 Links = Callable[[int, list[int]], dict[int, Member]]

@@ -8,14 +8,21 @@ relevant to each other. Every photo that has at least one relevant partner is us
 from __future__ import annotations
 
 import csv
+import json
 import os
+import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import BadInput
+from .errors import BadInput, PhotoSearchError
+from .index import PhotoIndex
+from .indexer import update_index
+from .models import NoTextEncoder
 from .search import Library, Term
 
 
@@ -27,6 +34,7 @@ class QueryScore:
     precision: float
     recall: float
     relevant: int
+    hits: tuple[bool, ...] = field(default=(), repr=False)  # relevance of each result, best first
 
 
 @dataclass
@@ -99,6 +107,141 @@ def evaluate_image_queries(library: Library, groups: dict[str, str], *, k: int =
         flags = [result.photo.path in relevant for result in outcome.results]
         report.queries.append(QueryScore(
             path=path, group=group, average_precision=average_precision_at_k(flags, len(relevant), k),
-            precision=sum(flags) / k, recall=sum(flags) / len(relevant), relevant=len(relevant)))
+            precision=sum(flags) / k, recall=sum(flags) / len(relevant), relevant=len(relevant),
+            hits=tuple(flags)))
     return report
 
+
+
+def groups_from_folders(library: Library) -> dict[str, str]:
+    """Weak labels for a library without ground truth: photos in the same folder count as
+    relevant to each other. Rough (a folder is an event, not a subject), but it is free, and
+    enough to compare models or settings on *your* photos."""
+    return {row.path: row.folder or "(top folder)" for row in library.rows}
+
+
+# --- text queries ----------------------------------------------------------------------------
+
+TEXT_KS = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class TextQueryScore:
+    caption: str
+    path: str
+    rank: int | None  # where the captioned photo came, 1-based; None: not in the top max(TEXT_KS)
+    note: str = ""  # why the model could not read the caption, when it could not
+
+
+@dataclass
+class TextReport:
+    queries: list[TextQueryScore] = field(default_factory=list)
+    missing: int = 0
+
+    def recall_at(self, k: int) -> float:
+        return float(np.mean([q.rank is not None and q.rank <= k for q in self.queries])) if self.queries else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text_queries": len(self.queries), "unreadable": sum(bool(q.note) for q in self.queries),
+                **{f"recall_at_{k}": round(self.recall_at(k), 4) for k in TEXT_KS}}
+
+
+def read_captions(csv_path: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    """(path, caption) pairs from a CSV with the columns path,caption (extra columns ignored)."""
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"path", "caption"} <= set(reader.fieldnames):
+                raise BadInput(f"{csv_path} needs the columns path,caption (found: {reader.fieldnames})")
+            return [(row["path"].strip().replace("\\", "/"), row["caption"].strip()) for row in reader]
+    except FileNotFoundError:
+        raise BadInput(f"captions file not found: {csv_path}") from None
+
+
+def evaluate_text_queries(library: Library, captions: list[tuple[str, str]]) -> TextReport:
+    """R@1/5/10: each caption is a text query; a hit when its own photo ranks within K."""
+    position_of = {row.path: position for position, row in enumerate(library.rows)}
+    report = TextReport()
+    depth = max(TEXT_KS)
+    for path, caption in captions:
+        if path not in position_of:
+            report.missing += 1
+            continue
+        try:
+            query = library.embedder.embed_texts([caption])[0]
+        except NoTextEncoder as error:
+            report.queries.append(TextQueryScore(caption, path, None, str(error)))
+            continue
+        positions, _ = library.vectors.top(query, depth)
+        ranked = [int(p) for p in positions]
+        rank = ranked.index(position_of[path]) + 1 if position_of[path] in ranked else None
+        report.queries.append(TextQueryScore(caption, path, rank))
+    return report
+
+
+# --- pictures of quality ---------------------------------------------------------------------
+
+def pair_similarities(library: Library, groups: dict[str, str], limit: int = 20000,
+                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine similarities of relevant pairs (same group) and of irrelevant pairs (a random
+    sample of the others): their two histograms show how well a model separates them."""
+    position_of = {row.path: position for position, row in enumerate(library.rows)}
+    paths = [path for path in groups if path in position_of]
+    vectors = library.vectors.rows(np.array([position_of[p] for p in paths]))
+    scores = vectors @ vectors.T
+    labels = np.array([groups[p] for p in paths])
+    same = labels[:, None] == labels[None, :]
+    upper = np.triu(np.ones_like(same), k=1)
+    relevant, irrelevant = scores[same & upper], scores[~same & upper]
+    rng = np.random.default_rng(seed)
+    if len(irrelevant) > limit:
+        irrelevant = rng.choice(irrelevant, limit, replace=False)
+    return relevant, irrelevant
+
+
+def precision_recall_by_k(report: EvalReport) -> list[tuple[float, float, float]]:
+    """(K, precision@K, recall@K) for every K up to the report's: the ranking's precision-recall
+    curve, from one evaluation run (the results of a top-K search are the top-k for every k < K)."""
+    curve = []
+    for k in range(1, report.k + 1):
+        precision = [sum(q.hits[:k]) / k for q in report.queries]
+        recall = [sum(q.hits[:k]) / q.relevant for q in report.queries]
+        curve.append((float(k), float(np.mean(precision)), float(np.mean(recall))))
+    return curve
+
+
+# --- models side by side ---------------------------------------------------------------------
+
+def compare_models(photos_dir: str | os.PathLike[str], models: list[str], work_dir: str | os.PathLike[str], *,
+                   groups: dict[str, str] | None = None, k: int = 10, progress: bool = False) -> list[dict[str, Any]]:
+    """Index the same folder with each model (one index per model under `work_dir`, reused when
+    up to date) and measure each: mAP@K with and without re-ranking, indexing speed, query time,
+    memory of the vectors. A model that cannot load (no weights offline) gets its reason instead."""
+    work = Path(work_dir)
+    timings_file = work / "index-timings.json"
+    timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
+    rows = []
+    for name in models:
+        index_dir = work / re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+        try:
+            summary = update_index(photos_dir, index_dir, model=name, progress=progress)
+        except PhotoSearchError as error:
+            rows.append({"model": name, "error": str(error).splitlines()[0]})
+            continue
+        if summary.added and summary.added == summary.indexed:  # a fresh build: its time is the model's
+            timings[name] = {"seconds": summary.seconds, "photos_per_second": summary.images_per_second}
+            work.mkdir(parents=True, exist_ok=True)
+            timings_file.write_text(json.dumps(timings, indent=2))
+        with PhotoIndex.open(index_dir) as index:
+            library = Library(index)
+            truth = groups or groups_from_folders(library)
+            started = time.perf_counter()
+            ranked = evaluate_image_queries(library, truth, k=k)
+            query_ms = (time.perf_counter() - started) * 1000 / max(1, len(ranked.queries))
+            plain = evaluate_image_queries(library, truth, k=k, rerank=False)
+            rows.append({"model": name, "map_at_k": round(ranked.map_at_k, 4), "map_at_k_plain": round(plain.map_at_k, 4),
+                         "precision_at_k": round(ranked.precision_at_k, 4), "queries": len(ranked.queries),
+                         "index_seconds": round(timings.get(name, {}).get("seconds", float("nan")), 2),
+                         "photos_per_second": round(timings.get(name, {}).get("photos_per_second", float("nan")), 2),
+                         "query_ms": round(query_ms, 2), "vectors_mb": round(library.vectors.nbytes / 2**20, 2)})
+    return rows

@@ -109,6 +109,7 @@ class PhotoRow:
     content_hash: str | None
     latitude: float | None = None
     longitude: float | None = None
+    size: int | None = None  # bytes
 
     @property
     def camera(self) -> str:
@@ -116,7 +117,7 @@ class PhotoRow:
 
 
 _ROW_COLUMNS = ("id, path, folder, date_taken, date_source, camera_make, camera_model, width, height, format,"
-                " content_hash, latitude, longitude")
+                " content_hash, latitude, longitude, size")
 
 
 def printable_path(rel_path: str) -> tuple[str, bytes | None]:

@@ -212,6 +212,43 @@ class EfficientNetEmbedder(Embedder):
         return f"ImageNet labels: {', '.join(names[:8])}" + (" ..." if len(names) > 8 else "")
 
 
+class PixelBaseline(Embedder):
+    """A baseline with nothing learned: the photo shrunk to 16 x 16 pixels, as a vector. It shows,
+    measured, what a learned embedding adds: this one only knows where light and colour sit."""
+
+    id = "baseline-pixels"
+    dimension = 16 * 16 * 3
+    has_text = False
+    fingerprint = "pixels-16-v1"
+    preprocess = Preprocess(size=16, crop_fraction=1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+
+    def __init__(self) -> None:  # no network: plain numpy
+        pass
+
+    def embed_pixels(self, batch: np.ndarray) -> np.ndarray:
+        flat = batch.reshape(len(batch), -1)
+        return _normalise(flat - flat.mean(axis=1, keepdims=True))
+
+
+class HistogramBaseline(PixelBaseline):
+    """A baseline that only knows colours: a 8 x 8 x 8 colour histogram (square-rooted, so one
+    dominant colour does not swamp the rest). Finds "mostly blue" photos, not "boats"."""
+
+    id = "baseline-histogram"
+    dimension = 8 * 8 * 8
+    fingerprint = "rgb-histogram-8-v1"
+    preprocess = Preprocess(size=64, crop_fraction=1.0, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+
+    def embed_pixels(self, batch: np.ndarray) -> np.ndarray:
+        levels = np.clip((batch * 8).astype(np.int64), 0, 7)  # (N, 3, S, S), values were 0..1
+        codes = (levels[:, 0] * 64 + levels[:, 1] * 8 + levels[:, 2]).reshape(len(batch), -1)
+        counts = np.stack([np.bincount(row, minlength=self.dimension) for row in codes]).astype(np.float32)
+        return _normalise(np.sqrt(counts))
+
+
+_BASELINES = {model.id: model for model in (PixelBaseline, HistogramBaseline)}
+
+
 _FILLER_WORDS = frozenset("a an the of photo photos picture pictures image images with some my".split())
 
 
@@ -222,6 +259,8 @@ _DESCRIPTIONS = {
     "openclip:ARCH:PRETRAINED": "any OpenCLIP model; PRETRAINED is a tag, a local weights file, or none",
     "efficientnet-lite0": "ImageNet EfficientNet-Lite0, fully offline; text via ImageNet labels only",
     "tiny-clip": "a tiny seeded random OpenCLIP, for tests of the code paths (meaningless scores)",
+    "baseline-pixels": "no learning: the photo shrunk to 16 x 16 pixels (a baseline for evaluation)",
+    "baseline-histogram": "no learning: a colour histogram (a baseline for evaluation)",
 }
 
 
@@ -246,6 +285,8 @@ def input_side(name: str | None) -> int | None:
         return EfficientNetEmbedder.preprocess.resize_to
     if name == "tiny-clip":
         return _TINY_SIDE
+    if name in _BASELINES:
+        return _BASELINES[name].preprocess.resize_to
     arch = CLIP_ARCH if name == "clip" else name.split(":")[1] if name.count(":") >= 2 else None
     spec = importlib.util.find_spec("open_clip")
     if arch is None or spec is None or not spec.submodule_search_locations:
@@ -283,6 +324,8 @@ def _load_named(name: str) -> Embedder:
         return _load_efficientnet()
     if name == "tiny-clip":
         return _load_tiny_clip()
+    if name in _BASELINES:
+        return _BASELINES[name]()
     if name.startswith("openclip:"):
         parts = name.split(":", 2)
         if len(parts) != 3 or not parts[1] or not parts[2]:

@@ -34,6 +34,11 @@ class VectorSearch:
         return self._vectors.shape[0]
 
     @property
+    def nbytes(self) -> int:
+        """Memory of the stored vectors (the approximate index, when built, comes on top)."""
+        return int(self._vectors.nbytes)
+
+    @property
     def dimension(self) -> int:
         return self._vectors.shape[1]
 

@@ -21,8 +21,9 @@ import numpy as np
 from PIL import Image
 
 WORK_SIDE = 256  # the longer side that keypoints are found at (the thumbnail size)
-COMPARE_SIDE = 64  # the aligned pair is compared at this size: JPEG noise and dithering average out
-GRID = 8  # blocks per side for the pixel comparison
+COMPARE_SIDE = 128  # the aligned pair is compared at this size: JPEG noise and dithering average out
+TONE_LEVELS = 32  # levels of the tone curve from B to A
+GRID = 16  # blocks per side for the pixel comparison
 MIN_INLIERS = 12  # keypoint matches that must agree with one transform
 RATIO = 0.8  # Lowe's ratio test for keypoint matches
 RANSAC_PIXELS = 3.0
@@ -164,26 +165,31 @@ def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray, mirrored: bo
     matched_b = _match_tones(small(warp(b.gray)), small_a, valid)
     spread = float(small_a[valid].std()) + 8.0  # flat photos: do not let noise count as disagreement
     score = _agreeing_blocks(np.abs(small_a - matched_b) / spread, valid, textured=_textured(small_a, spread))
-    if a.chroma is not None and b.chroma is not None:
-        colour_gap = np.abs(small(a.chroma) - small(warp(b.chroma))).sum(axis=2) / CHROMA_TOLERANCE
+    if a.chroma is not None and b.chroma is not None:  # colours, each channel tone-matched like the gray
+        chroma_a, chroma_b = small(a.chroma), small(warp(b.chroma))
+        colour_gap = sum(np.abs(chroma_a[:, :, c] - _match_tones(chroma_b[:, :, c], chroma_a[:, :, c], valid))
+                         for c in range(2)) / CHROMA_TOLERANCE
         score = min(score, _agreeing_blocks(colour_gap, valid, textured=None, tolerance=1.0))
     return score, coverage
 
 
 def _match_tones(source: np.ndarray, reference: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Map B's tones onto A's with one monotone curve (histogram matching over the overlap): undoes
-    brightness, contrast, gamma, clipping and grayscale. Fitted twice: the second fit leaves out
-    the pixels the first one explained worst, so an overlay does not bend the curve."""
-    mapped = _tone_curve(source, reference, valid)
-    error = np.abs(mapped - reference)
-    kept = valid & (error <= np.quantile(error[valid], 0.8))
-    return _tone_curve(source, reference, kept) if kept.sum() >= 64 else mapped
-
-
-def _tone_curve(source: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    levels = np.linspace(0, 1, 33)
-    source_levels = np.quantile(source[mask], levels) + np.arange(len(levels)) * 1e-6  # strictly increasing
-    return np.interp(source, source_levels, np.quantile(reference[mask], levels))
+    """Map B's tones onto A's: each level of B becomes the median of A's pixels at that level.
+    This undoes brightness, contrast, gamma, clipping and grayscale (one curve for the whole
+    photo), yet a caption or a sticker does not bend it: its pixels sit at levels of their own.
+    A local change (something moved, HDR tone mapping) cannot be explained by one curve."""
+    levels = np.linspace(float(source[valid].min()), float(source[valid].max()) + 1e-3, TONE_LEVELS + 1)
+    bins = np.clip(np.digitize(source[valid], levels) - 1, 0, TONE_LEVELS - 1)
+    targets = reference[valid]
+    centres, medians = [], []
+    for level in np.unique(bins):
+        chosen = targets[bins == level]
+        if chosen.size >= 3:
+            centres.append((levels[level] + levels[level + 1]) / 2)
+            medians.append(float(np.median(chosen)))
+    if len(centres) < 2:
+        return np.full_like(source, float(np.median(targets)))
+    return np.interp(source, centres, medians)
 
 
 def _textured(gray: np.ndarray, spread: float) -> np.ndarray:

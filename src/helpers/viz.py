@@ -129,3 +129,50 @@ def precision_recall_plot(curves: dict[str, Sequence[tuple[float, float, float]]
     axis.legend(loc="lower left")
     figure.tight_layout()
     return figure
+
+
+def similarity_histogram(relevant: np.ndarray, irrelevant: np.ndarray, title: str = "") -> Figure:
+    """Two histograms of cosine similarity: pairs that should match and pairs that should not.
+    The less they overlap, the better any threshold can separate them."""
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    bins = np.linspace(min(relevant.min(initial=1), irrelevant.min(initial=1)), 1.0, 50)
+    axis.hist(irrelevant, bins=bins, alpha=0.6, density=True, label=f"different groups ({len(irrelevant)} pairs)")
+    axis.hist(relevant, bins=bins, alpha=0.6, density=True, label=f"same group ({len(relevant)} pairs)")
+    axis.set(xlabel="cosine similarity", ylabel="share of pairs", title=title)
+    axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def embedding_cloud(points: np.ndarray, labels: Sequence[str], pictures: Sequence[Image.Image | None] = (), *,
+                    title: str = "", picture_zoom: float = 0.18) -> Figure:
+    """A 2-D map of the embeddings (e.g. from UMAP), coloured by label; where `pictures` are
+    given, small thumbnails sit on their points so you can see what clusters together."""
+    import matplotlib.pyplot as plt
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    figure, axis = plt.subplots(figsize=(8, 6.5))
+    names = sorted(set(labels))
+    colours = plt.get_cmap("tab20", max(1, len(names)))
+    for number, name in enumerate(names):
+        chosen = np.array([label == name for label in labels])
+        axis.scatter(points[chosen, 0], points[chosen, 1], s=18, color=colours(number), label=_shorten(name, 20))
+    for point, picture in zip(points, pictures):
+        if picture is not None:
+            axis.add_artist(AnnotationBbox(OffsetImage(np.asarray(picture.convert("RGB")), zoom=picture_zoom),
+                                           point, frameon=False))
+    axis.set(title=title, xticks=[], yticks=[])
+    if len(names) <= 20:
+        axis.legend(fontsize=7, loc="best", markerscale=1.5)
+    figure.tight_layout()
+    return figure
+
+
+def umap_points(vectors: np.ndarray, *, neighbours: int = 15, seed: int = 0) -> np.ndarray:
+    """2-D coordinates for unit vectors with UMAP (cosine metric). Imported here: slow to load."""
+    import umap
+
+    neighbours = max(2, min(neighbours, len(vectors) - 1))
+    return umap.UMAP(n_neighbors=neighbours, metric="cosine", random_state=seed).fit_transform(vectors)
