@@ -15,7 +15,7 @@ EXECUTED := $(patsubst notebooks/%.ipynb,outputs/%.html,$(NOTEBOOKS))
 SOURCES := $(shell find src -name '*.py' 2>/dev/null)
 NB_TIMEOUT ?= 1200
 
-.PHONY: setup practice run test lab bench clean help
+.PHONY: setup practice run test lab app bench clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -54,11 +54,17 @@ test: setup practice  ## run the library tests and execute every notebook as a t
 lab: setup practice  ## open JupyterLab on the chapters
 	$(BIN)/jupyter lab notebooks
 
+APP_PORT ?= 8866
+app: setup practice  ## the search app as a local web page (Voila, 127.0.0.1 only): http://127.0.0.1:$(APP_PORT)
+	cd notebooks && $(abspath $(BIN))/voila app.ipynb --port=$(APP_PORT)
+
 bench: setup  ## speed figures (medians of several runs, rclip side by side), recorded in BENCHMARKS.md
 	$(PY) benchmarks/bench_decode.py
 	$(PY) benchmarks/bench_index.py
 	$(PY) benchmarks/bench_search.py
 	$(PY) benchmarks/bench_library.py
+	$(PY) benchmarks/bench_dupes.py
+	$(PY) benchmarks/bench_dupes_scale.py
 
 clean:  ## remove outputs and the practice library (never touches your own photos)
 	rm -rf outputs $(PRACTICE)

@@ -160,7 +160,8 @@ def test_keeper_rule_resolution_then_format_then_date() -> None:
 
 
 def _digests(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in root.rglob("*") if p.is_file()}
 
 
 def test_move_then_undo_restores_every_file(tmp_path: Path, pairs_library: Path, report) -> None:

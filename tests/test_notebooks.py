@@ -10,8 +10,11 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_chapters() -> None:
-    assert [path.name[:2] for path in NOTEBOOKS][:2] == ["00", "01"]
+def test_every_chapter_is_there_in_order() -> None:
+    chapters = [path.stem for path in NOTEBOOKS if path.stem[:2].isdigit()]
+    assert chapters == ["00_setup", "01_loading", "02_embeddings", "03_similarity", "04_indexing", "05_duplicates",
+                        "06_app", "07_evaluation"]
+    assert (NOTEBOOKS[0].parent / "app.ipynb").exists()  # the page `make app` serves
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)

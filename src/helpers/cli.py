@@ -22,8 +22,8 @@ from .evaluate import (
     evaluate_image_queries,
     evaluate_text_queries,
     groups_from_folders,
-    read_captions,
     read_groups,
+    read_text_queries,
 )
 from .gallery import write_gallery
 from .health import health_report, index_health
@@ -104,11 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "Or compare models side by side with --compare.")
     evaluation.add_argument("--index", metavar="INDEX_DIR", help="the index to evaluate (not with --compare)")
     truth = evaluation.add_mutually_exclusive_group()
-    truth.add_argument("--groups", metavar="GROUPS_CSV", help="ground truth: path (relative to the photo folder), group")
+    truth.add_argument("--groups", metavar="GROUPS_CSV",
+                       help="ground truth: path (relative to the photo folder), group")
     truth.add_argument("--folders", action="store_true",
                        help="no ground truth: photos in the same folder count as relevant (weak labels)")
     evaluation.add_argument("--captions", metavar="CAPTIONS_CSV",
-                            help="also score text queries: path,caption; reports recall@1/5/10")
+                            help="also score text queries from path,caption (or path,labels with ';' between "
+                                 "labels); reports recall@1/5/10")
     evaluation.add_argument("-k", type=_positive_int, default=10, help="results scored per query (default: 10)")
     evaluation.add_argument("--no-rerank", action="store_true", help="score plain cosine ranking")
     evaluation.add_argument("--per-query", action="store_true", help="include every query's scores (worst first)")
@@ -224,7 +226,7 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
                 result["per_query"] = [asdict(q) | {"hits": None} for q in
                                        sorted(report.queries, key=lambda q: q.average_precision)]
         if args.captions:
-            text = evaluate_text_queries(library, read_captions(args.captions))
+            text = evaluate_text_queries(library, read_text_queries(args.captions))
             result |= text.as_dict()
             if args.per_query:
                 result["per_text_query"] = [asdict(q) for q in text.queries]

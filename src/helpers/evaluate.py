@@ -127,10 +127,10 @@ TEXT_KS = (1, 5, 10)
 
 @dataclass(frozen=True)
 class TextQueryScore:
-    caption: str
-    path: str
-    rank: int | None  # where the captioned photo came, 1-based; None: not in the top max(TEXT_KS)
-    note: str = ""  # why the model could not read the caption, when it could not
+    text: str
+    targets: int  # photos that answer it
+    rank: int | None  # where the first of them came, 1-based; None: not in the top max(TEXT_KS)
+    note: str = ""  # why the model could not read the text, when it could not
 
 
 @dataclass
@@ -146,36 +146,44 @@ class TextReport:
                 **{f"recall_at_{k}": round(self.recall_at(k), 4) for k in TEXT_KS}}
 
 
-def read_captions(csv_path: str | os.PathLike[str]) -> list[tuple[str, str]]:
-    """(path, caption) pairs from a CSV with the columns path,caption (extra columns ignored)."""
+def read_text_queries(csv_path: str | os.PathLike[str]) -> dict[str, set[str]]:
+    """text -> the photos that answer it, from a CSV with `path` and either `caption` (one
+    description per row) or `labels`/`categories` (several, separated by ';', each a query)."""
     try:
         with open(csv_path, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
-            if not reader.fieldnames or not {"path", "caption"} <= set(reader.fieldnames):
-                raise BadInput(f"{csv_path} needs the columns path,caption (found: {reader.fieldnames})")
-            return [(row["path"].strip().replace("\\", "/"), row["caption"].strip()) for row in reader]
+            columns = set(reader.fieldnames or ())
+            text_column = next((c for c in ("caption", "labels", "categories") if c in columns), None)
+            if "path" not in columns or text_column is None:
+                raise BadInput(f"{csv_path} needs the columns path and caption (or labels); found {sorted(columns)}")
+            queries: dict[str, set[str]] = defaultdict(set)
+            for row in reader:
+                texts = [row[text_column]] if text_column == "caption" else row[text_column].split(";")
+                for text in filter(None, (t.strip() for t in texts)):
+                    queries[text].add(row["path"].strip().replace("\\", "/"))
+            return dict(queries)
     except FileNotFoundError:
-        raise BadInput(f"captions file not found: {csv_path}") from None
+        raise BadInput(f"text ground-truth file not found: {csv_path}") from None
 
 
-def evaluate_text_queries(library: Library, captions: list[tuple[str, str]]) -> TextReport:
-    """R@1/5/10: each caption is a text query; a hit when its own photo ranks within K."""
+def evaluate_text_queries(library: Library, queries: dict[str, set[str]]) -> TextReport:
+    """Recall@1/5/10 of text search: a hit when a photo that answers the text ranks within K."""
     position_of = {row.path: position for position, row in enumerate(library.rows)}
     report = TextReport()
     depth = max(TEXT_KS)
-    for path, caption in captions:
-        if path not in position_of:
-            report.missing += 1
+    for text, paths in queries.items():
+        targets = {position_of[p] for p in paths if p in position_of}
+        report.missing += len(paths) - len(targets)
+        if not targets:
             continue
         try:
-            query = library.embedder.embed_texts([caption])[0]
+            query = library.embedder.embed_texts([text])[0]
         except NoTextEncoder as error:
-            report.queries.append(TextQueryScore(caption, path, None, str(error)))
+            report.queries.append(TextQueryScore(text, len(targets), None, str(error)))
             continue
         positions, _ = library.vectors.top(query, depth)
-        ranked = [int(p) for p in positions]
-        rank = ranked.index(position_of[path]) + 1 if position_of[path] in ranked else None
-        report.queries.append(TextQueryScore(caption, path, rank))
+        rank = next((number for number, p in enumerate(positions.tolist(), start=1) if p in targets), None)
+        report.queries.append(TextQueryScore(text, len(targets), rank))
     return report
 
 
@@ -239,7 +247,8 @@ def compare_models(photos_dir: str | os.PathLike[str], models: list[str], work_d
             ranked = evaluate_image_queries(library, truth, k=k)
             query_ms = (time.perf_counter() - started) * 1000 / max(1, len(ranked.queries))
             plain = evaluate_image_queries(library, truth, k=k, rerank=False)
-            rows.append({"model": name, "map_at_k": round(ranked.map_at_k, 4), "map_at_k_plain": round(plain.map_at_k, 4),
+            rows.append({"model": name, "map_at_k": round(ranked.map_at_k, 4),
+                         "map_at_k_plain": round(plain.map_at_k, 4),
                          "precision_at_k": round(ranked.precision_at_k, 4), "queries": len(ranked.queries),
                          "index_seconds": round(timings.get(name, {}).get("seconds", float("nan")), 2),
                          "photos_per_second": round(timings.get(name, {}).get("photos_per_second", float("nan")), 2),

@@ -147,7 +147,7 @@ def similarity_histogram(relevant: np.ndarray, irrelevant: np.ndarray, title: st
 
 
 def embedding_cloud(points: np.ndarray, labels: Sequence[str], pictures: Sequence[Image.Image | None] = (), *,
-                    title: str = "", picture_zoom: float = 0.18) -> Figure:
+                    title: str = "", picture_zoom: float = 0.15) -> Figure:
     """A 2-D map of the embeddings (e.g. from UMAP), coloured by label; where `pictures` are
     given, small thumbnails sit on their points so you can see what clusters together."""
     import matplotlib.pyplot as plt
@@ -159,10 +159,11 @@ def embedding_cloud(points: np.ndarray, labels: Sequence[str], pictures: Sequenc
     for number, name in enumerate(names):
         chosen = np.array([label == name for label in labels])
         axis.scatter(points[chosen, 0], points[chosen, 1], s=18, color=colours(number), label=_shorten(name, 20))
-    for point, picture in zip(points, pictures):
-        if picture is not None:
+    for point, label, picture in zip(points, labels, pictures):
+        if picture is not None:  # framed in its label's colour, so the colouring stays visible
             axis.add_artist(AnnotationBbox(OffsetImage(np.asarray(picture.convert("RGB")), zoom=picture_zoom),
-                                           point, frameon=False))
+                                           point, pad=0.15, bboxprops={"edgecolor": colours(names.index(label)),
+                                                                       "linewidth": 2.5}))
     axis.set(title=title, xticks=[], yticks=[])
     if len(names) <= 20:
         axis.legend(fontsize=7, loc="best", markerscale=1.5)
@@ -175,4 +176,4 @@ def umap_points(vectors: np.ndarray, *, neighbours: int = 15, seed: int = 0) -> 
     import umap
 
     neighbours = max(2, min(neighbours, len(vectors) - 1))
-    return umap.UMAP(n_neighbors=neighbours, metric="cosine", random_state=seed).fit_transform(vectors)
+    return umap.UMAP(n_neighbors=neighbours, metric="cosine", random_state=seed, n_jobs=1).fit_transform(vectors)

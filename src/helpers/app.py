@@ -1,0 +1,241 @@
+"""The search app: one ipywidgets panel for chapter 6 in JupyterLab and for `make app` (Voila).
+
+Upload a photo, pick one from the library, or describe one in words; narrow by K, minimum score,
+folder and dates; rebuild the index; click a result for its detail view. Everything shown comes
+from the index: the grid uses its cached thumbnails (small, EXIF-upright), and the detail view
+opens a photo only by its id in the index, never a path someone typed, so the page cannot be
+used to read other files on the machine.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+from IPython.display import display
+
+from .embedding import make_thumbnail
+from .errors import PhotoSearchError, PhotoSkipped
+from .images import LoadOptions, load_photo, load_photo_bytes
+from .index import PhotoIndex, PhotoRow
+from .indexer import update_index
+from .search import Filters, Library, Result, SearchOutcome, Term
+
+ALL_FOLDERS = "(all folders)"
+DETAIL_SIDE = 1024  # the detail view's longer side: sharp on a laptop screen, quick to send
+CARD_WIDTH = "190px"
+
+
+class SearchApp:
+    """The panel. `SearchApp(index_dir, photos_dir).widget` is what to display."""
+
+    def __init__(self, index_dir: str | os.PathLike[str], photos_dir: str | os.PathLike[str] | None = None,
+                 model: str | None = None) -> None:
+        self.index_dir = Path(index_dir).expanduser()
+        self.photos_dir = Path(photos_dir).expanduser() if photos_dir else None
+        self.model = model
+        self.library: Library | None = None
+        self.results: list[Result] = []
+        self._build()
+        self._open_library()
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo")
+        self.pick = widgets.Dropdown(description="or pick", options=[], layout={"width": "420px"})
+        self.text = widgets.Text(placeholder="or describe it, e.g. a cat on a sofa", description="Text",
+                                 continuous_update=False, layout={"width": "420px"})
+        self.text_button = widgets.Button(description="Search text", icon="search")
+        self.k = widgets.IntSlider(value=12, min=1, max=48, description="K")
+        self.min_score = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="min score")
+        self.folder = widgets.Dropdown(description="folder", options=[ALL_FOLDERS])
+        self.since = widgets.DatePicker(description="since")
+        self.until = widgets.DatePicker(description="until")
+        self.rebuild_button = widgets.Button(description="Rebuild index", icon="refresh")
+        self.rebuild_log = widgets.Output()
+        self.status = widgets.HTML()
+        self.query_view = widgets.HTML()
+        self.grid = widgets.GridBox(layout={"grid_template_columns": f"repeat(auto-fill, {CARD_WIDTH})",
+                                            "grid_gap": "8px"})
+        self.detail_image = widgets.Image(format="jpeg", layout={"max_width": "100%"})
+        self.detail_text = widgets.HTML()
+        self.back = widgets.Button(description="Back to results", icon="arrow-left")
+        self.detail = widgets.VBox([self.back, self.detail_image, self.detail_text])
+        self.result_area = widgets.VBox([self.query_view, self.grid])
+        self.widget = widgets.VBox([
+            widgets.HBox([self.upload, self.pick]), widgets.HBox([self.text, self.text_button]),
+            widgets.HBox([self.k, self.min_score, self.folder]), widgets.HBox([self.since, self.until]),
+            widgets.HBox([self.rebuild_button]), self.rebuild_log, self.status, self.result_area,
+        ])
+        self.upload.observe(self._on_upload, "value")
+        self.pick.observe(lambda change: self._run_picked(), "value")
+        self.text.observe(lambda change: self._run_text(), "value")
+        self.text_button.on_click(lambda _: self._run_text())
+        for control in (self.k, self.min_score, self.folder, self.since, self.until):
+            control.observe(lambda change: self._rerun(), "value")
+        self.rebuild_button.on_click(lambda _: self.rebuild())
+        self.back.on_click(lambda _: self._show_results())
+        self._last_query: tuple[list[Term], str] | None = None
+
+    def _open_library(self) -> None:
+        """Load the index if there is one; otherwise say how to make it."""
+        if not (self.index_dir / "index.sqlite").exists():
+            self.library = None
+            self._say("No index yet: press <b>Rebuild index</b> to build one from the photo folder.")
+            return
+        try:
+            self.library = Library(PhotoIndex.open(self.index_dir))
+        except PhotoSearchError as error:
+            self.library = None
+            self._say(f"The index cannot be used: {html.escape(str(error))}")
+            return
+        if self.photos_dir is None:
+            self.photos_dir = self.library.index.photos_root
+        rows = self.library.rows
+        self.pick.options = [("", None)] + [(row.path, row.id) for row in rows]
+        self.folder.options = [ALL_FOLDERS] + sorted({row.folder for row in rows if row.folder})
+        self._say(f"{len(rows)} photos in the index ({html.escape(self.library.model_id)}). Upload, pick or "
+                  "describe a photo.")
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def _on_upload(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
+        self.search_upload(files[0]["name"], bytes(files[0]["content"]))
+
+    def search_upload(self, name: str, data: bytes) -> SearchOutcome | None:
+        """Search with the bytes of an uploaded file (what the upload button hands over)."""
+        try:
+            picture = make_thumbnail(load_photo_bytes(data, LoadOptions(min_side=256), name=name).image)
+        except PhotoSkipped as skipped:
+            self._say(f"Could not read {html.escape(name)}: {html.escape(skipped.reason)}. Try a JPEG, PNG, HEIC "
+                      "or WebP photo.")
+            return None
+        return self._search([Term("bytes", data)], _picture_html(picture, f"uploaded: {name}"))
+
+    def _run_picked(self) -> None:
+        if self.pick.value is None or self.library is None:
+            return
+        row = next(r for r in self.library.rows if r.id == self.pick.value)
+        self._search([Term("photo", row.id)], _picture_html(self.library.index.thumbnail(row.id), row.path))
+
+    def _run_text(self) -> None:
+        if self.text.value.strip():
+            self._search([Term("text", self.text.value.strip())],
+                         f"<p>photos matching <b>{html.escape(self.text.value.strip())}</b></p>")
+
+    def _rerun(self) -> None:
+        if self._last_query is not None:
+            self._search(*self._last_query)
+
+    def _filters(self) -> Filters:
+        return Filters(folder=None if self.folder.value == ALL_FOLDERS else self.folder.value,
+                       since=self.since.value, until=self.until.value)
+
+    def _search(self, terms: list[Term], query_html: str) -> SearchOutcome | None:
+        self._last_query = (terms, query_html)
+        if self.library is None:
+            self._say("No index yet: press <b>Rebuild index</b> first.")
+            return None
+        try:
+            outcome = self.library.search(terms, k=self.k.value, filters=self._filters(),
+                                          min_score=self.min_score.value or None)
+        except PhotoSearchError as error:
+            self._say(html.escape(str(error)))
+            return None
+        self.results = outcome.results
+        self.query_view.value = query_html
+        notes = "".join(f"<br><i>{html.escape(note)}</i>" for note in outcome.notes)
+        if not outcome.results:
+            self._say(f"No close matches above {self.min_score.value:.2f} ({outcome.took_ms:.0f} ms).{notes}")
+        else:
+            self._say(f"{len(outcome.results)} results in {outcome.took_ms:.0f} ms.{notes}")
+        self.grid.children = [self._card(number, result) for number, result in enumerate(outcome.results)]
+        self._show_results()
+        return outcome
+
+    def _card(self, number: int, result: Result) -> widgets.Widget:
+        thumbnail = self.library.index.thumbnail(result.photo.id) if self.library else None
+        picture = widgets.Image(value=thumbnail or b"", format="jpeg", layout={"width": CARD_WIDTH})
+        button = widgets.Button(description=f"{result.score:.3f}  {Path(result.photo.path).name}",
+                                tooltip=result.photo.path, layout={"width": CARD_WIDTH})
+        button.add_class("photo-search-result")
+        button.on_click(lambda _, n=number: self.show_detail(n))
+        return widgets.VBox([picture, button])
+
+    # --- detail view -------------------------------------------------------------------------
+
+    def show_detail(self, number: int) -> None:
+        """The chosen result, larger, with what the index knows about it; only indexed photos."""
+        result = self.results[number]
+        self.detail_image.value = self._detail_picture(result.photo)
+        row = result.photo
+        facts = [("file", row.path), ("folder", row.folder or "(top)"), ("date taken", row.date_taken or "unknown"),
+                 ("camera", row.camera or "unknown"), ("size", f"{row.width} x {row.height}"),
+                 ("score", f"{result.score:.3f}")]
+        self.detail_text.value = "<table>" + "".join(
+            f"<tr><th style='text-align:left;padding-right:1em'>{name}</th><td>{html.escape(value)}</td></tr>"
+            for name, value in facts) + "</table>"
+        self.result_area.layout.display = "none"
+        self.widget.children = [*self.widget.children[:-1], self.detail]
+
+    def _detail_picture(self, row: PhotoRow) -> bytes:
+        if self.photos_dir is not None:
+            try:
+                image = load_photo(self.photos_dir / row.path, LoadOptions(min_side=DETAIL_SIDE)).image
+                image.thumbnail((DETAIL_SIDE, DETAIL_SIDE))
+                buffer = io.BytesIO()
+                image.save(buffer, "JPEG", quality=88)
+                return buffer.getvalue()
+            except (PhotoSkipped, OSError):
+                pass  # moved or unreadable since indexing: the cached thumbnail still shows it
+        return (self.library.index.thumbnail(row.id) if self.library else None) or b""
+
+    def _show_results(self) -> None:
+        self.result_area.layout.display = None
+        self.widget.children = [*self.widget.children[:-1], self.result_area]
+
+    # --- the index -----------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Bring the index up to date with the photo folder, with a progress bar and a summary."""
+        if self.photos_dir is None:
+            self._say("No photo folder is known for this index: start the app with one.")
+            return
+        self.rebuild_button.disabled = True
+        self.rebuild_log.clear_output()
+        try:
+            if self.library is not None:
+                self.library.index.close()
+            with self.rebuild_log:
+                summary = update_index(self.photos_dir, self.index_dir, model=self.model, progress=True)
+            self._open_library()
+            self._say(f"Index rebuilt in {summary.seconds:.1f} s: {summary.added} added, {summary.updated} updated, "
+                      f"{summary.removed} removed, {summary.moved} moved, {len(summary.skipped)} skipped.")
+        except PhotoSearchError as error:
+            self._say(f"Could not rebuild the index: {html.escape(str(error))}")
+        finally:
+            self.rebuild_button.disabled = False
+
+    def _say(self, message_html: str) -> None:
+        self.status.value = f"<p>{message_html}</p>"
+
+    def show(self) -> None:
+        display(self.widget)
+
+
+def _picture_html(jpeg: bytes | None, caption: str) -> str:
+    import base64
+
+    if not jpeg:
+        return f"<p>{html.escape(caption)}</p>"
+    encoded = base64.b64encode(jpeg).decode("ascii")
+    return (f"<div><img src='data:image/jpeg;base64,{encoded}' style='max-height:160px;border-radius:4px'>"
+            f"<p>{html.escape(caption)}</p></div>")
