@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from test_cli import photo_search
 
-from helpers.calibrate import Scored, choose
+from helpers.calibrate import Scored, calibrate, choose
 from helpers.duplicates import (
     DEFAULT_SIGNATURE_COSINE,
     DEFAULT_THRESHOLD,
@@ -215,3 +215,15 @@ def test_dupes_cli_json_shape_and_stored_threshold(pairs_index: Path) -> None:
     assert stored["threshold"] == 0.9
     bad = photo_search("dupes", "--index", str(pairs_index), "--threshold", "3")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_calibration_on_the_library_is_stored_and_used(tmp_path: Path, pairs_index: Path) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(pairs_index, index_dir)
+    with PhotoIndex.open(index_dir) as index:
+        calibration = calibrate(index, load_model("efficientnet-lite0"), sample=3, seed=1)
+        assert set(calibration.recall_by_edit) == set(EDITS) and calibration.sample == 3
+        assert calibration.settings.threshold >= DEFAULT_THRESHOLD
+        assert calibration.precision >= 0.99 and calibration.recall >= 0.9
+        assert Settings.of_index(index) == calibration.settings
+        assert find_duplicates(index).threshold == calibration.settings.threshold

@@ -341,6 +341,11 @@ def _dupes_lines(result: dict[str, Any]) -> list[str]:
         return [f"{result['restored']} files put back"] + [f"  still in review (its place is taken): {path}"
                                                           for path in result["left_in_review"]]
     lines = []
+    if "calibration" in result:
+        calibration = result["calibration"]
+        lines.append(f"calibrated on {calibration['sample']} photos and their generated copies: threshold "
+                     f"{calibration['threshold']} (precision {calibration['precision']:.3f}, recall "
+                     f"{calibration['recall']:.3f}); stored in the index")
     for group in result["groups"]:
         lines.append(f"keep {group['keep']}  ({group['reason']})")
         lines += [f"   {member['kind']:5} {member['score']:.2f}  {member['path']}" for member in group["members"]]
