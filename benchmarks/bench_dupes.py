@@ -52,7 +52,8 @@ try:
     finder = PHash() if method == "phash" else CNN()
     found = finder.find_duplicates(image_dir=folder, recursive=True) if method == "phash" else \
         finder.find_duplicates(image_dir=folder, recursive=True, min_similarity_threshold=0.9)
-    print(json.dumps({"pairs": [[a, b] for a, bs in found.items() for b in bs], "seconds": time.perf_counter() - start}))
+    pairs = [[a, b] for a, bs in found.items() for b in bs]
+    print(json.dumps({"pairs": pairs, "seconds": time.perf_counter() - start}))
 except Exception as error:
     print(json.dumps({"error": f"{type(error).__name__}: {str(error)[:160]}"}))
 """
