@@ -227,3 +227,14 @@ def test_calibration_on_the_library_is_stored_and_used(tmp_path: Path, pairs_ind
         assert calibration.precision >= 0.99 and calibration.recall >= 0.9
         assert Settings.of_index(index) == calibration.settings
         assert find_duplicates(index).threshold == calibration.settings.threshold
+
+
+def test_exact_copies_found_when_the_photo_folder_is_unreachable(tmp_path: Path, pairs_index: Path, report) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(pairs_index, index_dir)
+    with PhotoIndex.open(index_dir) as index:
+        with index.transaction() as db:
+            index.set_config({"photos_root": str(tmp_path / "unplugged-drive")}, db)
+        offline = find_duplicates(index)
+    exact = {m.path for g in report.groups for m in g.members if m.kind == "exact"}
+    assert exact and exact == {m.path for g in offline.groups for m in g.members if m.kind == "exact"}

@@ -211,7 +211,9 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
     with index.snapshot():
         rows = index.photo_rows()
         _, vectors = index.load_vectors()
-    exact = exact_links(rows, index.photos_root if confirm_exact else None)
+    root = index.photos_root
+    reachable = root if confirm_exact and root is not None and root.is_dir() else None  # else trust the quick hash
+    exact = exact_links(rows, reachable)
     signatures = np.stack([_signature(index.thumbnail(row.id)) for row in rows]) if rows else None
     candidates = candidate_pairs(vectors, signatures, settings)
     partners = _adjacency([*candidates, *exact])
