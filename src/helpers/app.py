@@ -20,6 +20,7 @@ from IPython.display import display
 
 from .embedding import make_thumbnail
 from .errors import PhotoSearchError, PhotoSkipped
+from .gallery import jpeg_data_uri
 from .images import LoadOptions, load_photo, load_photo_bytes
 from .index import PhotoIndex, PhotoRow
 from .indexer import update_index
@@ -232,10 +233,7 @@ class SearchApp:
 
 
 def _picture_html(jpeg: bytes | None, caption: str) -> str:
-    import base64
-
     if not jpeg:
         return f"<p>{html.escape(caption)}</p>"
-    encoded = base64.b64encode(jpeg).decode("ascii")
-    return (f"<div><img src='data:image/jpeg;base64,{encoded}' style='max-height:160px;border-radius:4px'>"
+    return (f"<div><img src='{jpeg_data_uri(jpeg)}' style='max-height:160px;border-radius:4px'>"
             f"<p>{html.escape(caption)}</p></div>")

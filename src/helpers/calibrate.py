@@ -90,25 +90,26 @@ def score_edits(index: PhotoIndex, embedder: Embedder, *, sample: int = 20, seed
 def _score_copies(index, rows, vectors, position, original, embedder, seed) -> list[Scored]:
     copies = edited_copies(original, seed=seed + position)
     copy_vectors = embed_images(list(copies.values()), embedder)
-    original_print = fingerprint(index.thumbnail(rows[position].id) or make_thumbnail(original))
-    original_signature = turn_free_signature(make_thumbnail(original))
+    original_thumbnail = index.thumbnail(rows[position].id) or make_thumbnail(original)  # what `dupes` reads
+    original_print, original_signature = fingerprint(original_thumbnail), turn_free_signature(original_thumbnail)
     look_alikes = _look_alikes(index, rows, vectors, position, original_print)
     # The look-alikes themselves are the pairs `dupes` must not report: score them as they are.
-    scored = [Scored(rows[position].path, "library look-alike", False, verify_both(original_print, other_print).score,
-                     float(vectors[other] @ vectors[position]), 0.0) for other, other_print in look_alikes]
+    scored = [Scored(rows[position].path, "library look-alike", False, score,
+                     float(vectors[other] @ vectors[position]), 0.0) for other, _, score in look_alikes]
     for (name, copy), vector in zip(copies.items(), copy_vectors, strict=True):
         thumbnail = make_thumbnail(copy)
         copy_print, signature = fingerprint(thumbnail), turn_free_signature(thumbnail)
         scored.append(Scored(rows[position].path, name, True, verify_both(original_print, copy_print).score,
                              float(vector @ vectors[position]), float(signature @ original_signature)))
-        for other, other_print in look_alikes:
+        for other, other_print, _ in look_alikes:
             scored.append(Scored(rows[position].path, name, False, verify_both(other_print, copy_print).score,
                                  float(vector @ vectors[other]), 0.0))
     return scored
 
 
 def _look_alikes(index, rows, vectors, position, original_print):
-    """The original's closest library photos that are not copies of it (same bytes, or verified)."""
+    """The original's closest library photos that are not copies of it (same bytes, or verified),
+    as (position, fingerprint, verification score against the original)."""
     order = np.argsort(-(vectors @ vectors[position]))
     found = []
     for other in order[1:]:
@@ -120,8 +121,9 @@ def _look_alikes(index, rows, vectors, position, original_print):
         if thumbnail is None:
             continue
         other_print = fingerprint(thumbnail)
-        if verify_both(original_print, other_print).score < SAME_PHOTO:
-            found.append((int(other), other_print))
+        score = verify_both(original_print, other_print).score
+        if score < SAME_PHOTO:
+            found.append((int(other), other_print, score))
     return found
 
 

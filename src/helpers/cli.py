@@ -223,8 +223,8 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
                                "check that its paths are relative to the photo folder")
             result |= report.as_dict() | {"missing": report.missing}
             if args.per_query:
-                result["per_query"] = [asdict(q) | {"hits": None} for q in
-                                       sorted(report.queries, key=lambda q: q.average_precision)]
+                result["per_query"] = [{key: value for key, value in asdict(q).items() if key != "hits"}
+                                       for q in sorted(report.queries, key=lambda q: q.average_precision)]
         if args.captions:
             text = evaluate_text_queries(library, read_text_queries(args.captions))
             result |= text.as_dict()

@@ -13,6 +13,7 @@ Nothing is deleted or moved here; `review` moves files only when a person asks.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections import defaultdict
@@ -213,11 +214,11 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
         _, vectors = index.load_vectors()
     root = index.photos_root
     reachable = root if confirm_exact and root is not None and root.is_dir() else None  # else trust the quick hash
-    exact = exact_links(rows, reachable)
+    exact = exact_pairs(rows, reachable)
     signatures = np.stack([_signature(index.thumbnail(row.id)) for row in rows]) if rows else None
     candidates = candidate_pairs(vectors, signatures, settings)
     partners = _adjacency([*candidates, *exact])
-    similar: dict[tuple[int, int], Member] = {}
+    similar: dict[tuple[int, int], float] = {}  # pair -> cosine
     bar = progress_counter(len(partners), desc="checking candidates", enabled=show_progress)
 
     def confirm(keeper: int, others: list[int]) -> dict[int, Member]:
@@ -225,11 +226,11 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
         unknown = [o for o in others if o not in members]
         for other, verdict in zip(unknown, verifier.verdicts(keeper, unknown), strict=True):
             cosine = candidates[_key(keeper, other)]
-            kind = pair_kind(rows[keeper], rows[other], verdict, cosine, settings.threshold, index.photos_root)
+            kind = pair_kind(rows[keeper], rows[other], verdict, cosine, settings.threshold, root)
             if kind == "near":
                 members[other] = Member(rows[other].path, round(verdict.score, 4), "near")
             elif kind == "similar":
-                similar[_key(keeper, other)] = Member(rows[other].path, round(cosine, 4), "similar")
+                similar[_key(keeper, other)] = round(cosine, 4)
         bar.update(1)
         return members
 
@@ -237,7 +238,7 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
         groups = star_groups(rows, partners, confirm)
     bar.close()
     similar_groups = star_groups(rows, _adjacency(similar), lambda keeper, others: {
-        o: Member(rows[o].path, similar[_key(keeper, o)].score, "similar") for o in others})
+        o: Member(rows[o].path, similar[_key(keeper, o)], "similar") for o in others})
     return DupesReport(settings.threshold, groups, similar_groups, len(candidates), time.perf_counter() - started)
 
 
@@ -246,23 +247,21 @@ def _signature(thumbnail: bytes | None) -> np.ndarray:
     return turn_free_signature(thumbnail) if thumbnail else np.zeros(SIGNATURE_LENGTH, np.float32)
 
 
-def exact_links(rows: list[PhotoRow], photos_root: Path | None) -> dict[tuple[int, int], Member]:
+def exact_pairs(rows: list[PhotoRow], photos_root: Path | None) -> set[tuple[int, int]]:
     """Pairs of byte-identical files. The index's quick hash (size + first and last MiB) finds
     them; where the photos are reachable the whole files are hashed to confirm."""
     by_hash: dict[str, list[int]] = defaultdict(list)
     for position, row in enumerate(rows):
         if row.content_hash:
             by_hash[row.content_hash].append(position)
-    links = {}
+    pairs = set()
     for positions in by_hash.values():
         if len(positions) < 2:
             continue
         if photos_root is not None:
             positions = _same_full_hash(rows, positions, photos_root)
-        for a_index, a in enumerate(positions):
-            for b in positions[a_index + 1:]:
-                links[(a, b)] = Member("", 1.0, "exact")
-    return links
+        pairs.update(itertools.combinations(positions, 2))
+    return pairs
 
 
 def _same_full_hash(rows: list[PhotoRow], positions: list[int], root: Path) -> list[int]:

@@ -67,14 +67,25 @@ class EvalReport:
 
 def read_groups(csv_path: str | os.PathLike[str]) -> dict[str, str]:
     """`path -> group` from a ground-truth CSV (paths relative to the photo folder)."""
+    columns, rows = _read_csv(csv_path, "ground-truth")
+    if not {"path", "group"} <= columns:
+        raise BadInput(f"{csv_path} needs the columns path,group (found: {sorted(columns)})")
+    return {_relative(row["path"]): row["group"].strip() for row in rows}
+
+
+def _read_csv(csv_path: str | os.PathLike[str], what: str) -> tuple[set[str], list[dict[str, str]]]:
+    """(column names, rows) of a small CSV file; a missing file is bad input, said in one line."""
     try:
         with open(csv_path, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
-            if not reader.fieldnames or not {"path", "group"} <= set(reader.fieldnames):
-                raise BadInput(f"{csv_path} needs the columns path,group (found: {reader.fieldnames})")
-            return {row["path"].strip().replace("\\", "/"): row["group"].strip() for row in reader}
+            return set(reader.fieldnames or ()), list(reader)
     except FileNotFoundError:
-        raise BadInput(f"ground-truth file not found: {csv_path}") from None
+        raise BadInput(f"{what} file not found: {csv_path}") from None
+
+
+def _relative(path: str) -> str:
+    """A ground-truth path as the index stores it: relative, forward slashes."""
+    return path.strip().replace("\\", "/")
 
 
 def average_precision_at_k(relevant_flags: list[bool], total_relevant: int, k: int) -> float:
@@ -149,21 +160,16 @@ class TextReport:
 def read_text_queries(csv_path: str | os.PathLike[str]) -> dict[str, set[str]]:
     """text -> the photos that answer it, from a CSV with `path` and either `caption` (one
     description per row) or `labels`/`categories` (several, separated by ';', each a query)."""
-    try:
-        with open(csv_path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            columns = set(reader.fieldnames or ())
-            text_column = next((c for c in ("caption", "labels", "categories") if c in columns), None)
-            if "path" not in columns or text_column is None:
-                raise BadInput(f"{csv_path} needs the columns path and caption (or labels); found {sorted(columns)}")
-            queries: dict[str, set[str]] = defaultdict(set)
-            for row in reader:
-                texts = [row[text_column]] if text_column == "caption" else row[text_column].split(";")
-                for text in filter(None, (t.strip() for t in texts)):
-                    queries[text].add(row["path"].strip().replace("\\", "/"))
-            return dict(queries)
-    except FileNotFoundError:
-        raise BadInput(f"text ground-truth file not found: {csv_path}") from None
+    columns, rows = _read_csv(csv_path, "text ground-truth")
+    text_column = next((c for c in ("caption", "labels", "categories") if c in columns), None)
+    if "path" not in columns or text_column is None:
+        raise BadInput(f"{csv_path} needs the columns path and caption (or labels); found {sorted(columns)}")
+    queries: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        texts = [row[text_column]] if text_column == "caption" else row[text_column].split(";")
+        for text in filter(None, (t.strip() for t in texts)):
+            queries[text].add(_relative(row["path"]))
+    return dict(queries)
 
 
 def evaluate_text_queries(library: Library, queries: dict[str, set[str]]) -> TextReport:

@@ -38,6 +38,11 @@ def write_gallery(library: Library, query: Term, out: str | os.PathLike[str], *,
     return {"out": str(out), "results": len(results), "took_ms": round(outcome.took_ms, 2)}
 
 
+def jpeg_data_uri(data: bytes) -> str:
+    """A JPEG as a data: URI, so a page carries its pictures and never points at a file."""
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+
+
 def gallery_html(title: str, query_picture: bytes | None, results: Sequence[tuple[str, float, bytes | None]]) -> str:
     """One self-contained page: the query on top, then results with scores and names. Pictures are
     embedded (data: URIs), names are escaped, and no path outside the photo folder appears, so the
@@ -45,8 +50,7 @@ def gallery_html(title: str, query_picture: bytes | None, results: Sequence[tupl
     def picture(data: bytes | None, alt: str) -> str:
         if not data:
             return f'<div class="missing">{html.escape(alt)}</div>'
-        encoded = base64.b64encode(data).decode("ascii")
-        return f'<img src="data:image/jpeg;base64,{encoded}" alt="{html.escape(alt, quote=True)}">'
+        return f'<img src="{jpeg_data_uri(data)}" alt="{html.escape(alt, quote=True)}">'
 
     cards = "\n".join(
         f'<figure>{picture(data, path)}<figcaption><b>{score:.3f}</b> {html.escape(path)}</figcaption></figure>'

@@ -116,8 +116,8 @@ def verify(a: Fingerprint, b: Fingerprint) -> Verdict:
         transform, inliers = fit
         if inliers <= best.inliers:
             continue
-        score, coverage = _compare(a, b, transform, mirrored)
-        best = Verdict(score if coverage >= MIN_COVERAGE else 0.0, inliers, coverage, mirrored)
+        score, coverage = _compare(a, b, transform, mirrored)  # 0 when the overlap is too small
+        best = Verdict(score, inliers, coverage, mirrored)
     return best
 
 
