@@ -64,6 +64,7 @@ bench: setup  ## speed figures (medians of several runs, rclip side by side), re
 	$(PY) benchmarks/bench_search.py
 	$(PY) benchmarks/bench_library.py
 	$(PY) benchmarks/bench_dupes.py
+	$(PY) benchmarks/bench_verify.py
 	$(PY) benchmarks/bench_dupes_scale.py
 
 clean:  ## remove outputs and the practice library (never touches your own photos)
