@@ -10,6 +10,8 @@ import pytest
 from helpers import practice
 
 PROJECT = Path(__file__).resolve().parents[1]
+# ONNX exports made by the tests (and the notebooks they run) stay inside the project, not ~/.cache.
+os.environ.setdefault("PHOTO_SEARCH_CACHE", str(PROJECT / "data" / "cache"))
 
 
 def _testdata_dir() -> Path:

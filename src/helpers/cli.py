@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from . import __version__
 from .calibrate import calibrate
 from .duplicates import DEFAULT_THRESHOLD, find_duplicates
+from .engines import ENGINES, ENV_ENGINE
 from .errors import BadInput, PhotoSearchError
 from .evaluate import (
     compare_models,
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--index", required=True, metavar="INDEX_DIR", help="where the index lives (created)")
     index.add_argument("--model", default=None,
                        help=f"embedding model: {', '.join(list_models())} (default: $PHOTO_SEARCH_MODEL or clip)")
+    _add_engine(index)
     index.add_argument("--reembed", action="store_true", help="rebuild every vector (needed to change model)")
     index.add_argument("--batch-size", type=_positive_int, default=32, help="photos per model call (default: 32)")
     index.add_argument("--workers", type=_positive_int, default=None, help="decode threads (default: cores)")
@@ -78,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--query", metavar="EXPR", help="weighted mix of texts and images, e.g. "
                                                        "'\"beach\" + ref.jpg - 0.5*\"people\"'")
     search.add_argument("-k", type=_positive_int, default=10, help="how many results (default: 10)")
+    _add_engine(search)
     search.add_argument("--folder", help="only photos in this folder (and below), relative to the photo folder")
     search.add_argument("--since", metavar="YYYY-MM-DD", help="only photos taken on or after this day")
     search.add_argument("--until", metavar="YYYY-MM-DD", help="only photos taken on or before this day")
@@ -159,6 +162,12 @@ def _add_query(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGr
     return what
 
 
+def _add_engine(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=ENGINES, default=None,
+                        help="what runs the model: onnx (ONNX Runtime, the CPU default) or torch (PyTorch, "
+                             f"the default with an NVIDIA GPU); also ${ENV_ENGINE}")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -181,7 +190,7 @@ def _show_progress(args: argparse.Namespace) -> bool:
 def run_index(args: argparse.Namespace) -> dict[str, Any]:
     summary = update_index(args.photos_dir, args.index, model=args.model, reembed=args.reembed,
                            batch_size=args.batch_size, workers=args.workers, max_megapixels=args.max_megapixels,
-                           progress=_show_progress(args))
+                           progress=_show_progress(args), engine=args.engine)
     return summary.as_dict()
 
 
@@ -197,7 +206,7 @@ def run_search(args: argparse.Namespace) -> dict[str, Any]:
     else:
         query = parse_query(args.query)
     with PhotoIndex.open(args.index) as index:
-        outcome = Library(index).search(query, k=args.k, filters=filters, min_score=args.min_score,
+        outcome = Library(index, engine=args.engine).search(query, k=args.k, filters=filters, min_score=args.min_score,
                                         rerank=not args.no_rerank, diversity=args.diversity)
     return outcome.as_dict()
 

@@ -75,7 +75,7 @@ class _Plan:
 def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str], *,
                  model: str | None = None, reembed: bool = False, batch_size: int = 32,
                  workers: int | None = None, max_megapixels: float = 250.0, progress: bool = False,
-                 embedder: Embedder | None = None) -> UpdateSummary:
+                 embedder: Embedder | None = None, engine: str | None = None) -> UpdateSummary:
     """Bring the index at `index_dir` up to date with `photos_dir` (created if missing)."""
     started = time.perf_counter()
     root = library_root(photos_dir)
@@ -89,11 +89,11 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
         # hashed and decoded; started early only when some photo is certainly new, not just moved.
         loading: Embedder | Future[Embedder] | None = embedder
         if loading is None and len(changes.fresh) > len(changes.gone):
-            loading = loader.submit(load_model, wanted)
+            loading = loader.submit(load_model, wanted, engine=engine)
         plan = _plan(root, changes, workers or default_workers())
         _apply(index, plan)
         if plan.to_embed:
-            loading = loading or loader.submit(load_model, wanted)
+            loading = loading or loader.submit(load_model, wanted, engine=engine)
             side = embedder.preprocess.resize_to if embedder else input_side(wanted)
             embed_started = time.perf_counter()
             for batch in embed_records(root, plan.to_embed, loading, decode_side=side, total=len(plan.to_embed),

@@ -84,8 +84,9 @@ class SearchOutcome:
 class Library:
     """An index loaded for searching: vectors in memory, the model loaded only when needed."""
 
-    def __init__(self, index: PhotoIndex, embedder: Embedder | None = None) -> None:
+    def __init__(self, index: PhotoIndex, embedder: Embedder | None = None, *, engine: str | None = None) -> None:
         self.index = index
+        self.engine = engine
         config = index.config()
         if not config.get("model_id"):
             raise BadInput(f"the index at {index.folder} is empty: run `photo-search index` first")
@@ -106,8 +107,9 @@ class Library:
         self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=str)
 
     @classmethod
-    def open(cls, index_dir: str | os.PathLike[str], embedder: Embedder | None = None) -> Library:
-        return cls(PhotoIndex.open(index_dir), embedder)
+    def open(cls, index_dir: str | os.PathLike[str], embedder: Embedder | None = None, *,
+             engine: str | None = None) -> Library:
+        return cls(PhotoIndex.open(index_dir), embedder, engine=engine)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -115,7 +117,7 @@ class Library:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            embedder = load_model(self.model_id)
+            embedder = load_model(self.model_id, engine=self.engine)
             self._check_model(embedder)
             self._embedder = embedder
         return self._embedder
