@@ -56,6 +56,31 @@ def build(out_dir: Path, count: int, seed: int = 0) -> Path:
     return out_dir
 
 
+def build_shifted(out_dir: Path, per_photo: int = 36, seed: int = 0) -> Path:
+    """`per_photo` shifted crops (90 % of each side, on a grid of offsets) of each of the 7
+    full-resolution camera photos, saved at quality 86-93 with the camera's EXIF kept: distinct
+    files that decode like the camera's own (orientation tags included)."""
+    marker = out_dir / f".complete-shifted-{per_photo}-{seed}"
+    if marker.exists():
+        return out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    grid = max(1, round(per_photo ** 0.5))
+    number = 0
+    for path in sorted((TESTDATA / "retrieval/full_resolution").iterdir()):
+        with Image.open(path) as image:
+            exif = image.info.get("exif", b"")
+            width, height = int(image.width * 0.9), int(image.height * 0.9)
+            for shift in range(per_photo):
+                left = (image.width - width) * (shift % grid) // max(1, grid - 1)
+                top = (image.height - height) * (shift // grid % grid) // max(1, grid - 1)
+                crop = image.crop((left, top, left + width, top + height))
+                crop.save(out_dir / f"IMG_{number:04d}.jpg", quality=rng.randint(86, 93), exif=exif)
+                number += 1
+    marker.touch()
+    return out_dir
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)

@@ -18,23 +18,10 @@ from pathlib import Path
 import open_clip
 import torch
 
-from helpers.models import load_model
+from helpers.models import find_spec
 
 MODEL_SUBDIR = "ViT-B-32-256-datacomp_s34b_b86k"
-
-
-class _Visual(torch.nn.Module):
-    def __init__(self, clip: torch.nn.Module) -> None:
-        super().__init__()
-        self.clip = clip
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - rclip feeds "input"
-        return self.clip.encode_image(input)
-
-
-class _Textual(_Visual):
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002
-        return self.clip.encode_text(input)
+SAME_ARCH = "openclip:ViT-B-32-256:none"
 
 
 def export(datadir: Path) -> None:
@@ -42,10 +29,10 @@ def export(datadir: Path) -> None:
     if (target / "visual.onnx").exists() and (target / "textual.onnx").exists():
         return
     target.mkdir(parents=True, exist_ok=True)
-    clip = load_model("openclip:ViT-B-32-256:none").network.eval()
+    parts = find_spec(SAME_ARCH).load(SAME_ARCH)  # the networks photo-search runs, in PyTorch
     for module, example, name in (
-        (_Visual(clip), torch.zeros(2, 3, 256, 256), "visual.onnx"),
-        (_Textual(clip), open_clip.get_tokenizer("ViT-B-32-256")(["a photo", "of a cat"]), "textual.onnx"),
+        (parts.image, torch.zeros(2, 3, 256, 256), "visual.onnx"),
+        (parts.text, open_clip.get_tokenizer("ViT-B-32-256")(["a photo", "of a cat"]), "textual.onnx"),
     ):
         torch.onnx.export(module, (example,), target / name, input_names=["input"], output_names=["output"],
                           dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=17,

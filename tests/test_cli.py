@@ -113,3 +113,10 @@ def test_search_and_index_bad_input(args: tuple[str, ...], cli_index: Path, prac
     done = photo_search(*(a.format(index=cli_index, photos=practice_library) for a in args))
     assert done.returncode == 2, done.stdout
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_the_dupes_help_states_the_real_default_threshold() -> None:
+    from helpers.cli import DUPES_DEFAULT_THRESHOLD
+    from helpers.duplicates import DEFAULT_THRESHOLD
+
+    assert DUPES_DEFAULT_THRESHOLD == DEFAULT_THRESHOLD

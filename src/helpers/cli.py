@@ -14,28 +14,17 @@ from dataclasses import asdict
 from typing import Any, NoReturn
 
 from . import __version__
-from .calibrate import calibrate
-from .duplicates import DEFAULT_THRESHOLD, find_duplicates
 from .engines import ENGINES, ENV_ENGINE
 from .errors import BadInput, PhotoSearchError
-from .evaluate import (
-    compare_models,
-    evaluate_image_queries,
-    evaluate_text_queries,
-    groups_from_folders,
-    read_groups,
-    read_text_queries,
-)
-from .gallery import write_gallery
-from .health import health_report, index_health
 from .images import LoadOptions
 from .index import PhotoIndex
-from .indexer import update_index
 from .models import list_models, load_model
-from .review import move_copies, undo_moves, write_review_list
 from .search import Filters, Library, Term, parse_day, parse_query
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
+# duplicates.DEFAULT_THRESHOLD, for the help text only (a test keeps them equal): importing the
+# duplicate finder would load OpenCV on every command, a tenth of a cold search's start.
+DUPES_DEFAULT_THRESHOLD = 0.6
 
 
 class _Parser(argparse.ArgumentParser):
@@ -139,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     dupes.add_argument("--index", required=True, metavar="INDEX_DIR")
     dupes.add_argument("--threshold", type=float, default=None,
                        help="verification score for near duplicates, 0 to 1 (default: calibrated, "
-                            f"else {DEFAULT_THRESHOLD})")
+                            f"else {DUPES_DEFAULT_THRESHOLD})")
     dupes.add_argument("--calibrate", action="store_true",
                        help="first measure the threshold on edited copies of a sample of the library; store it")
     dupes.add_argument("--sample", type=_positive_int, default=20, help="photos used by --calibrate (default: 20)")
@@ -187,7 +176,12 @@ def _show_progress(args: argparse.Namespace) -> bool:
     return not args.json and sys.stderr.isatty()
 
 
+# Each command imports what only it needs, so a search does not pay for loading the duplicate
+# finder or the evaluation code: start-up time is most of a cold query.
+
 def run_index(args: argparse.Namespace) -> dict[str, Any]:
+    from .indexer import update_index
+
     summary = update_index(args.photos_dir, args.index, model=args.model, reembed=args.reembed,
                            batch_size=args.batch_size, workers=args.workers, max_megapixels=args.max_megapixels,
                            progress=_show_progress(args), engine=args.engine)
@@ -212,6 +206,15 @@ def run_search(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_eval(args: argparse.Namespace) -> dict[str, Any]:
+    from .evaluate import (
+        compare_models,
+        evaluate_image_queries,
+        evaluate_text_queries,
+        groups_from_folders,
+        read_groups,
+        read_text_queries,
+    )
+
     if args.compare:
         if not (args.photos and (args.groups or args.folders)):
             raise BadInput("--compare needs --photos PHOTOS_DIR and --groups GROUPS_CSV (or --folders)")
@@ -243,12 +246,18 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_gallery(args: argparse.Namespace) -> dict[str, Any]:
+    from .gallery import write_gallery
+
     query = Term("text", args.text) if args.text is not None else Term("path", args.image)
     with PhotoIndex.open(args.index) as index:
         return write_gallery(Library(index), query, args.out, k=args.k)
 
 
 def run_dupes(args: argparse.Namespace) -> dict[str, Any]:
+    from .calibrate import calibrate
+    from .duplicates import find_duplicates
+    from .review import move_copies, undo_moves, write_review_list
+
     if args.undo:
         return undo_moves(args.undo)
     if args.threshold is not None and not 0 <= args.threshold <= 1:
@@ -275,6 +284,8 @@ def run_dupes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_report(args: argparse.Namespace) -> dict[str, Any]:
+    from .health import health_report, index_health
+
     if args.index:
         with PhotoIndex.open(args.index) as index:
             return index_health(index).as_dict()

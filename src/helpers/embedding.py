@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -63,6 +64,26 @@ class Batch:
     rejected: list[Rejected]
 
 
+@dataclass
+class StageTimes:
+    """Where an indexing run's time went, in seconds. `decode` adds up every decode thread's time
+    (it can exceed the wall time); `wait` is the model side idling for decoded photos; `model` is
+    the network alone. Measured, so thread counts can be set from figures rather than guesses."""
+
+    hash: float = 0.0
+    decode: float = 0.0
+    wait: float = 0.0
+    preprocess: float = 0.0
+    model: float = 0.0
+    write: float = 0.0
+
+    def add(self, stage: str, started: float) -> None:
+        setattr(self, stage, getattr(self, stage) + time.perf_counter() - started)
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: round(value, 3) for name, value in vars(self).items()}
+
+
 @dataclass(frozen=True)
 class _Decoded:
     record: PhotoRecord
@@ -79,38 +100,57 @@ def default_workers() -> int:
 def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | Future[Embedder], *,
                   decode_side: int | None = None, total: int | None = None, batch_size: int = 32,
                   workers: int | None = None, max_megapixels: float = 250.0,
-                  progress: bool = False) -> Iterator[Batch]:
+                  progress: bool = False, times: StageTimes | None = None) -> Iterator[Batch]:
     """Decode and embed `records`, yielding one Batch per model call, in order.
 
     `model` may still be loading (a Future): photos are decoded at `decode_side` meanwhile.
+    `times`, when given, collects the stage timings.
     """
+    times = times if times is not None else StageTimes()
     if decode_side is None:
         model = model.result() if isinstance(model, Future) else model
         decode_side = model.preprocess.resize_to
     options = LoadOptions(min_side=decode_side, max_megapixels=max_megapixels)
 
     def decode(record: PhotoRecord) -> _Decoded | Rejected:
+        started = time.perf_counter()
         try:
             photo = load_photo(root / record.rel_path, options, display_path=record.rel_path,
                                mtime_ns=record.mtime_ns)
         except PhotoSkipped as error:
             return Rejected(record, error.reason, error.detail)
+        finally:
+            times.add("decode", started)
         return _Decoded(record, photo.format, photo.metadata, photo.image, make_thumbnail(photo.image))
 
     decoded = run_ahead(decode, records, workers or default_workers(), lookahead=LOOKAHEAD_BATCHES * batch_size)
     pending: list[_Decoded] = []
     rejected: list[Rejected] = []
-    for item in progress_bar(decoded, total=total, unit="photo", desc="indexing", enabled=progress):
+    for item in progress_bar(_timed_iteration(decoded, times), total=total, unit="photo", desc="indexing",
+                             enabled=progress):
         if isinstance(item, Rejected):
             rejected.append(item)
         else:
             pending.append(item)
         if len(pending) >= batch_size:
             model = _ready(model, decode_side)
-            yield _run_model(model, pending, rejected)
+            yield _run_model(model, pending, rejected, times)
             pending, rejected = [], []
     if pending or rejected:
-        yield _run_model(_ready(model, decode_side), pending, rejected)
+        yield _run_model(_ready(model, decode_side), pending, rejected, times)
+
+
+def _timed_iteration(items: Iterator[T], times: StageTimes) -> Iterator[T]:
+    """`items`, adding the time spent waiting for each one to `times.wait`."""
+    while True:
+        started = time.perf_counter()
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        finally:
+            times.add("wait", started)
+        yield item
 
 
 def _ready(model: Embedder | Future[Embedder], decode_side: int) -> Embedder:
@@ -135,12 +175,16 @@ def make_thumbnail(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _run_model(embedder: Embedder, decoded: list[_Decoded], rejected: list[Rejected]) -> Batch:
+def _run_model(embedder: Embedder, decoded: list[_Decoded], rejected: list[Rejected], times: StageTimes) -> Batch:
     if not decoded:
         return Batch([], rejected)
+    started = time.perf_counter()
     preprocess = embedder.preprocess
-    crops = np.stack([preprocess.crop(item.image) for item in decoded])
-    vectors = embedder.embed_pixels(preprocess.normalise(crops))
+    pixels = preprocess.normalise(np.stack([preprocess.crop(item.image) for item in decoded]))
+    times.add("preprocess", started)
+    started = time.perf_counter()
+    vectors = embedder.embed_pixels(pixels)
+    times.add("model", started)
     embedded = [EmbeddedPhoto(item.record, item.format, item.metadata, vector, item.thumbnail)
                 for item, vector in zip(decoded, vectors, strict=True)]
     return Batch(embedded, rejected)

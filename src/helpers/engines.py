@@ -57,19 +57,25 @@ def inference_threads() -> int:
 class OnnxTower:
     """One exported network run by ONNX Runtime on the CPU."""
 
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path, threads: int | None = None, *, prepack: bool = True) -> None:
         self.path = path
-        self.session = onnx_session(path, threads or inference_threads())
+        self.session = onnx_session(path, threads or inference_threads(), prepack=prepack)
         self._input = self.session.get_inputs()[0].name
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         return np.asarray(self.session.run(None, {self._input: inputs})[0], dtype=np.float32)
 
 
-def onnx_session(path: Path, threads: int, *, save_optimised_to: Path | None = None) -> onnxruntime.InferenceSession:
-    """A CPU session. `save_optimised_to` writes ONNX Runtime's portable graph optimisations
-    (fused attention, layer norms, GELU) to a file, done once when an export is made, so later
-    loads skip those passes; hardware-specific layouts are applied at each load."""
+def onnx_session(path: Path, threads: int, *, prepack: bool = True,
+                 save_optimised_to: Path | None = None) -> onnxruntime.InferenceSession:
+    """A CPU session.
+
+    `save_optimised_to` writes ONNX Runtime's portable graph optimisations (fused attention, layer
+    norms, GELU) to a file, with the weights in a separate `.data` file beside it: done once when
+    an export is made. Loading such a file skips the optimisation passes and maps the weights
+    instead of copying them out of the graph, which halves a cold start. `prepack=False` skips
+    repacking the weights for fast batches: right for one text query, wrong for indexing.
+    """
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -77,9 +83,14 @@ def onnx_session(path: Path, threads: int, *, save_optimised_to: Path | None = N
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only: its warnings are about graph details, not the user's photos
+    if not prepack:
+        options.add_session_config_entry("session.disable_prepacking", "1")
     if save_optimised_to is not None:
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         options.optimized_model_filepath = str(save_optimised_to)
+        options.add_session_config_entry("session.optimized_model_external_initializers_file_name",
+                                         save_optimised_to.with_suffix(".data").name)
+        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .embedding import default_workers, embed_records, run_ahead
+from .embedding import StageTimes, default_workers, embed_records, run_ahead
 from .errors import BadInput
 from .index import SCHEMA_VERSION, KnownFile, ModelMismatch, PhotoIndex, SkippedFile
 from .models import Embedder, chosen_model_name, input_side, load_model
@@ -37,6 +37,8 @@ class UpdateSummary:
     embedded: int = 0
     embed_seconds: float = 0.0
     model: str = ""
+    engine: str = ""
+    stages: StageTimes = field(default_factory=StageTimes)
 
     @property
     def images_per_second(self) -> float:
@@ -47,7 +49,7 @@ class UpdateSummary:
         return {"indexed": self.indexed, "added": self.added, "updated": self.updated, "removed": self.removed,
                 "moved": self.moved, "skipped": [item.as_dict() for item in self.skipped],
                 "seconds": round(self.seconds, 3), "images_per_second": self.images_per_second,
-                "model": self.model}
+                "model": self.model, "engine": self.engine, "stages": self.stages.as_dict()}
 
 
 @dataclass
@@ -90,7 +92,9 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
         loading: Embedder | Future[Embedder] | None = embedder
         if loading is None and len(changes.fresh) > len(changes.gone):
             loading = loader.submit(load_model, wanted, engine=engine)
+        started_hashing = time.perf_counter()
         plan = _plan(root, changes, workers or default_workers())
+        summary.stages.add("hash", started_hashing)
         _apply(index, plan)
         if plan.to_embed:
             loading = loading or loader.submit(load_model, wanted, engine=engine)
@@ -98,10 +102,14 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
             embed_started = time.perf_counter()
             for batch in embed_records(root, plan.to_embed, loading, decode_side=side, total=len(plan.to_embed),
                                        batch_size=batch_size, workers=workers, max_megapixels=max_megapixels,
-                                       progress=progress):
+                                       progress=progress, times=summary.stages):
                 if summary.embedded == 0:
-                    _adopt_model(index, loading.result() if isinstance(loading, Future) else loading, root)
+                    ready = loading.result() if isinstance(loading, Future) else loading
+                    _adopt_model(index, ready, root)
+                    summary.engine = ready.engine
+                writing = time.perf_counter()
                 index.write_batch(batch)
+                summary.stages.add("write", writing)
                 summary.embedded += len(batch.embedded)
                 summary.added += sum(item.record.rel_path in plan.new_paths for item in batch.embedded)
             summary.updated = summary.embedded - summary.added

@@ -25,7 +25,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -40,7 +39,6 @@ from .engines import Tower, TorchTower, chosen_engine, describe_engine
 from .errors import BadInput, PhotoSearchError
 from .export import Export, ExportDamaged, ExportFailed, TowerToExport, cache_root, discard, find_export, make_export
 from .preprocess import Preprocess
-from .tokenizer import VOCAB_NAME, ClipTokenizer, shipped_vocab
 
 if TYPE_CHECKING:
     import torch
@@ -387,6 +385,8 @@ def _assemble(info: ModelInfo, image: Tower, text: Callable[[], Tower] | None,
 
 def _tokenizer(info: ModelInfo, asset: Callable[[str], Any]) -> Callable[[list[str]], np.ndarray]:
     if info.text == "clip-bpe":
+        from .tokenizer import VOCAB_NAME, ClipTokenizer  # ftfy and regex: only text queries pay for them
+
         return ClipTokenizer(asset(VOCAB_NAME), info.context_length)
     return HuggingFaceTokenizer(info)
 
@@ -529,15 +529,14 @@ def _clip_parts(model_id: str, network: torch.nn.Module, fingerprint: str, weigh
                 hf_tokenizer: str = "") -> NetworkParts:
     """An OpenCLIP network as image and text towers, with its preprocessing as open_clip's
     pretrained config gives it (resize mode and interpolation included)."""
-    cfg = network.visual.preprocess_cfg
-    size = cfg["size"][0] if isinstance(cfg["size"], (tuple, list)) else cfg["size"]
-    preprocess = Preprocess(size=int(size), mean=tuple(cfg["mean"]), std=tuple(cfg["std"]),
-                            resize_mode=cfg.get("resize_mode", "shortest"),
-                            interpolation=cfg.get("interpolation", "bicubic"))
+    preprocess = Preprocess.from_openclip(network.visual.preprocess_cfg)
+    size = preprocess.size
     dimension = int(network.text_projection.shape[1]) if getattr(network, "text_projection", None) is not None \
         else int(network.visual.output_dim) if hasattr(network.visual, "output_dim") else _probe_dimension(network, size)
     info = ModelInfo(model_id, fingerprint, dimension, preprocess, "hf" if hf_tokenizer else "clip-bpe",
                      int(network.context_length), hf_tokenizer)
+    from .tokenizer import VOCAB_NAME, shipped_vocab
+
     assets: dict[str, Any] = {} if hf_tokenizer else {VOCAB_NAME: shipped_vocab()}
     return NetworkParts(info, _module(network.encode_image, network), _module(network.encode_text, network),
                         assets=assets, weights=weights)
@@ -620,6 +619,8 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
     host = re.sub(r"^https?://", "", os.environ.get("HF_ENDPOINT", "https://huggingface.co")).split("/")[0]
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         return False
+    import socket
+
     try:
         with socket.create_connection((host.split(":")[0], 443), timeout=timeout):
             return True

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
+from .images import short_side_size
+
 ResizeMode = Literal["shortest", "squash", "longest"]
 Interpolation = Literal["bicubic", "bilinear"]
 
@@ -49,7 +51,7 @@ class Preprocess:
             return _as_array(_resize(image, (self.size, self.size), resample))
         if self.resize_mode == "longest":
             return _as_array(_pad_to_square(_fit_longest(image, self.size, resample), self.size))
-        image = _resize(image, _shortest_side_size(image.size, self.resize_to), resample)
+        image = _resize(image, short_side_size(image.size, self.resize_to), resample)
         return _as_array(_centre_crop(image, self.size))
 
     def normalise(self, crops: np.ndarray) -> np.ndarray:
@@ -69,12 +71,13 @@ class Preprocess:
                    interpolation=values.get("interpolation", "bicubic"))
 
 
-def _shortest_side_size(size: tuple[int, int], short_side: int) -> tuple[int, int]:
-    """torchvision's Resize(int): the short side becomes `short_side`, the long side is truncated."""
-    width, height = size
-    if width <= height:
-        return short_side, int(short_side * height / width)
-    return int(short_side * width / height), short_side
+    @classmethod
+    def from_openclip(cls, cfg: dict[str, Any]) -> Preprocess:
+        """From open_clip's preprocess config (`model.visual.preprocess_cfg`, filled from the
+        pretrained weights' entry: SigLIP squashes, CLIPA resizes bilinearly)."""
+        size = cfg["size"][0] if isinstance(cfg["size"], (tuple, list)) else cfg["size"]
+        return cls(size=int(size), mean=tuple(cfg["mean"]), std=tuple(cfg["std"]),  # type: ignore[arg-type]
+                   resize_mode=cfg.get("resize_mode") or "shortest", interpolation=cfg.get("interpolation") or "bicubic")
 
 
 def _resize(image: Image.Image, size: tuple[int, int], resample: Image.Resampling) -> Image.Image:
