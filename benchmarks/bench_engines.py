@@ -1,29 +1,31 @@
-"""Model compute alone, per inference engine: is any engine faster than PyTorch for the same model?
+"""Model compute alone, per engine, on this CPU: the networks photo-search runs, no decoding.
 
-OpenCLIP ViT-B-32-256's image tower (random weights: the compute is the real model's), batch 32, best
-of 3 runs, on this machine's cores. The ONNX file is the one `bench_index.py` exports for rclip.
-Engines that are not installed are reported as such (`pip install onnxruntime openvino` to add them;
-they are not project requirements). Usage: python benchmarks/bench_engines.py
+For each model: its image network on a batch of 32 (photos/s, best of 3) in each engine, and how
+closely the engines agree. ONNX Runtime runs photo-search's own cached export; PyTorch runs the
+same weights. Models with
+seeded random weights have the real architecture's compute. Usage: python benchmarks/bench_engines.py
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-ONNX = Path(__file__).resolve().parents[1] / "data/bench/rclip-data/ViT-B-32-256-datacomp_s34b_b86k/visual.onnx"
+from helpers.models import load_model
+
+BENCH = Path(__file__).resolve().parents[1] / "data" / "bench"
 BATCH = 32
+MODELS = ["openclip:ViT-B-32-256:none", "openclip:ViT-B-32-SigLIP2-256:none", "efficientnet-lite0"]
 
 
 def photos_per_second(run: Callable[[], object], runs: int = 3) -> float:
     run()  # warm-up
-    best = min(_timed(run) for _ in range(runs))
-    return BATCH / best
+    return BATCH / min(_timed(run) for _ in range(runs))
 
 
 def _timed(run: Callable[[], object]) -> float:
@@ -32,38 +34,27 @@ def _timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_model() -> str:
+    for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout.splitlines():
+        if line.startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
 def main() -> None:
-    os.environ.setdefault("OPENVINO_TELEMETRY_ENABLE", "0")  # nothing leaves the machine
-    pixels = np.random.default_rng(0).standard_normal((BATCH, 3, 256, 256), dtype=np.float32)
-    rows = []
-    import open_clip
-    import torch
-
-    visual = open_clip.create_model("ViT-B-32-256", pretrained=None).eval().visual
-    with torch.inference_mode():
-        tensor = torch.from_numpy(pixels)
-        rows.append(("PyTorch", photos_per_second(lambda: visual(tensor))))
-    if not ONNX.exists():
-        rows.append(("ONNX engines", "run benchmarks/bench_index.py first (it exports the ONNX model)"))
-    else:
-        if importlib.util.find_spec("onnxruntime"):
-            import onnxruntime
-
-            session = onnxruntime.InferenceSession(str(ONNX), providers=["CPUExecutionProvider"])
-            name = session.get_inputs()[0].name
-            rows.append(("ONNX Runtime", photos_per_second(lambda: session.run(None, {name: pixels}))))
-        else:
-            rows.append(("ONNX Runtime", "not installed"))
-        if importlib.util.find_spec("openvino"):
-            import openvino
-
-            compiled = openvino.Core().compile_model(str(ONNX), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
-            rows.append(("OpenVINO", photos_per_second(lambda: compiled(pixels))))
-        else:
-            rows.append(("OpenVINO", "not installed"))
-    print("| engine | photos/s (model only) |\n|---|---:|")
-    for name, value in rows:
-        print(f"| {name} | {value:.1f} |" if isinstance(value, float) else f"| {name} | {value} |")
+    os.environ.setdefault("PHOTO_SEARCH_CACHE", str(BENCH / "cache"))
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores\n")
+    print("| model | engine | photos/s (image network, batch 32) | agreement with PyTorch (worst cosine) |")
+    print("|---|---|---:|---:|")
+    for name in MODELS:
+        onnx, torch = load_model(name, engine="onnx"), load_model(name, engine="torch")
+        side = onnx.preprocess.size
+        pixels = np.random.default_rng(0).standard_normal((BATCH, 3, side, side), dtype=np.float32)
+        agreement = float(np.min(np.sum(onnx.embed_pixels(pixels) * torch.embed_pixels(pixels), axis=1)))
+        for label, model in (("ONNX Runtime", onnx), ("PyTorch", torch)):
+            rate = photos_per_second(lambda model=model, pixels=pixels: model.embed_pixels(pixels))
+            shown = f"{agreement:.6f}" if label == "ONNX Runtime" else "-"
+            print(f"| {name} | {label} | {rate:.1f} | {shown} |")
 
 
 if __name__ == "__main__":

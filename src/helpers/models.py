@@ -29,13 +29,12 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .engines import Tower, TorchTower, chosen_engine, describe_engine
+from .engines import TorchTower, Tower, chosen_engine, describe_engine
 from .errors import BadInput, PhotoSearchError
 from .export import Export, ExportDamaged, ExportFailed, TowerToExport, cache_root, discard, find_export, make_export
 from .preprocess import Preprocess
@@ -176,18 +175,28 @@ class LabelText:
         return f"ImageNet labels: {', '.join(names[:8])}" + (" ..." if len(names) > 8 else "")
 
 
-_FILLER_WORDS = frozenset("a an the of photo photos picture pictures image images with some my".split())
+_FILLER_WORDS = frozenset(["a", "an", "the", "of", "photo", "photos", "picture", "pictures", "image", "images", "with", "some", "my"])
 
 
-class PixelBaseline(Embedder):
+class _Baseline(Embedder):
+    """A model with no network: plain numpy on the preprocessed pixels."""
+
+    INFO: ModelInfo
+
+    def __init__(self) -> None:
+        super().__init__(self.INFO, self._vectors)
+
+    @staticmethod
+    def _vectors(batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class PixelBaseline(_Baseline):
     """A baseline with nothing learned: the photo shrunk to 16 x 16 pixels, as a vector. It shows,
     measured, what a learned embedding adds: this one only knows where light and colour sit."""
 
     INFO = ModelInfo("baseline-pixels", "pixels-16-v1", 16 * 16 * 3,
                      Preprocess(size=16, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)))
-
-    def __init__(self) -> None:
-        super().__init__(self.INFO, self._vectors)
 
     @staticmethod
     def _vectors(batch: np.ndarray) -> np.ndarray:
@@ -195,15 +204,12 @@ class PixelBaseline(Embedder):
         return flat - flat.mean(axis=1, keepdims=True)
 
 
-class HistogramBaseline(Embedder):
+class HistogramBaseline(_Baseline):
     """A baseline that only knows colours: a 8 x 8 x 8 colour histogram (square-rooted, so one
     dominant colour does not swamp the rest). Finds "mostly blue" photos, not "boats"."""
 
     INFO = ModelInfo("baseline-histogram", "rgb-histogram-8-v1", 8 * 8 * 8,
                      Preprocess(size=64, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0)))
-
-    def __init__(self) -> None:
-        super().__init__(self.INFO, self._vectors)
 
     @staticmethod
     def _vectors(batch: np.ndarray) -> np.ndarray:

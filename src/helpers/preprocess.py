@@ -86,8 +86,8 @@ def _resize(image: Image.Image, size: tuple[int, int], resample: Image.Resamplin
 
 def _centre_crop(image: Image.Image, side: int) -> Image.Image:
     # torchvision rounds half offsets to even (Python's round), so we do too.
-    left = int(round((image.width - side) / 2.0))
-    top = int(round((image.height - side) / 2.0))
+    left = round((image.width - side) / 2.0)
+    top = round((image.height - side) / 2.0)
     return image.crop((left, top, left + side, top + side))
 
 

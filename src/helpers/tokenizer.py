@@ -12,6 +12,7 @@ import gzip
 import html
 import importlib.util
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,7 @@ class ClipTokenizer:
             return cached
         parts = [*word[:-1], word[-1] + "</w>"]
         while len(parts) > 1:
-            rank, i = min((self.ranks.get(f"{a} {b}", _MERGES), i) for i, (a, b) in enumerate(zip(parts, parts[1:])))
+            rank, i = min((self.ranks.get(f"{a} {b}", _MERGES), i) for i, (a, b) in enumerate(pairwise(parts)))
             if rank == _MERGES:
                 break
             parts = _join_pair(parts, parts[i], parts[i + 1])
