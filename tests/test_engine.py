@@ -24,7 +24,7 @@ from helpers.indexer import update_index
 from helpers.models import MODELS, find_spec, list_models, load_model
 from helpers.preprocess import Preprocess
 from helpers.search import Library
-from helpers.tokenizer import ClipTokenizer, shipped_vocab
+from helpers.tokenizer import ClipTokenizer, canonicalize, shipped_vocab
 
 
 @pytest.fixture
@@ -250,6 +250,13 @@ def test_our_tokenizer_is_open_clips_token_for_token() -> None:
     mismatched = [text[:60] for text, a, b in zip(texts, ours, theirs, strict=True) if not np.array_equal(a, b)]
     assert not mismatched, mismatched[:5]
     assert any(text.count(" ") >= 199 for text in texts)  # long texts were truncated, not dropped
+
+
+def test_siglip_text_is_cleaned_as_open_clip_cleans_it() -> None:
+    from open_clip.tokenizer import _clean_canonicalize
+
+    texts = _varied_texts()
+    assert [canonicalize(text) for text in texts] == [_clean_canonicalize(text) for text in texts]
 
 
 # --- queries without PyTorch -----------------------------------------------------------------

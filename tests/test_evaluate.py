@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.errors import BadInput
+from helpers.errors import BadInput, NoTextEncoder
 from helpers.evaluate import (
     average_precision_at_k,
     compare_models,
@@ -20,7 +20,6 @@ from helpers.evaluate import (
     read_text_queries,
 )
 from helpers.index import PhotoIndex
-from helpers.models import NoTextEncoder
 from helpers.search import Library
 from helpers.vectors import VectorSearch
 

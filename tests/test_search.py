@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.errors import BadInput
+from helpers.errors import BadInput, NoTextEncoder
 from helpers.evaluate import evaluate_image_queries, read_groups
 from helpers.indexer import update_index
-from helpers.models import NoTextEncoder, load_model
+from helpers.models import load_model
 from helpers.search import Filters, Library, Term, parse_query
 
 

@@ -15,6 +15,15 @@ class BadInput(PhotoSearchError):
     """The caller asked for something that cannot work (a missing folder, a bad date, ...)."""
 
 
+class ModelUnavailable(PhotoSearchError):
+    """A model's weights (or its tokenizer) cannot be had here: offline, a missing file or package.
+    The message names the fixes."""
+
+
+class NoTextEncoder(PhotoSearchError):
+    """A text query against a model that cannot read text (or knows no matching label)."""
+
+
 class PhotoSkipped(PhotoSearchError):
     """One file cannot be used; it is reported with `reason` and the run goes on.
 

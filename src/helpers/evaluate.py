@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import BadInput, PhotoSearchError
+from .errors import BadInput, NoTextEncoder, PhotoSearchError
 from .index import PhotoIndex
 from .indexer import update_index
-from .models import NoTextEncoder
 from .search import Library, Term
 
 

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from .engines import TorchTower, Tower, chosen_engine, describe_engine
-from .errors import BadInput, PhotoSearchError
+from .errors import BadInput, ModelUnavailable, NoTextEncoder
 from .export import Export, ExportDamaged, ExportFailed, TowerToExport, cache_root, discard, find_export, make_export
 from .preprocess import Preprocess
 
@@ -51,14 +51,6 @@ _CLIP_MEAN, _CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.2613
 _SIGLIP_MEAN = _SIGLIP_STD = (0.5, 0.5, 0.5)
 
 TextKind = Literal["clip-bpe", "hf", "labels", "none"]
-
-
-class ModelUnavailable(PhotoSearchError):
-    """Weights cannot be had here (offline, missing file). The message names the fixes."""
-
-
-class NoTextEncoder(PhotoSearchError):
-    """A text query against a model that cannot read text (or knows no matching label)."""
 
 
 # --- what a loaded model is -----------------------------------------------------------------
@@ -394,31 +386,9 @@ def _tokenizer(info: ModelInfo, asset: Callable[[str], Any]) -> Callable[[list[s
         from .tokenizer import VOCAB_NAME, ClipTokenizer  # ftfy and regex: only text queries pay for them
 
         return ClipTokenizer(asset(VOCAB_NAME), info.context_length)
-    return HuggingFaceTokenizer(info)
+    from .tokenizer import HuggingFaceTokenizer
 
-
-class HuggingFaceTokenizer:
-    """Texts -> token ids through a Hugging Face tokenizer, cleaned as open_clip does ("canonicalize":
-    no punctuation, lower case) and padded to the model's context length."""
-
-    def __init__(self, info: ModelInfo) -> None:
-        try:
-            from transformers import AutoTokenizer
-        except ImportError:
-            raise ModelUnavailable(f"text search with {info.id} needs the transformers package: "
-                                   "pip install 'photo-search[siglip]' (transformers, sentencepiece)") from None
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(info.tokenizer)
-        except OSError as error:
-            raise ModelUnavailable(f"cannot load the tokenizer {info.tokenizer} (offline? it downloads once): "
-                                   f"{str(error)[:120]}") from None
-        self.context_length = info.context_length
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        cleaned = [" ".join(re.sub(r"[^\w\s]|_", " ", text.lower()).split()) for text in texts]
-        ids = self.tokenizer(cleaned, return_tensors="np", max_length=self.context_length,
-                             padding="max_length", truncation=True).input_ids
-        return np.asarray(ids, dtype=np.int64)
+    return HuggingFaceTokenizer(info.tokenizer, info.context_length)
 
 
 def _onnx_embedder(name: str, spec: ModelSpec, announce: Callable[[str], None]) -> Embedder:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import gzip
 import html
 import importlib.util
+import string
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import regex
+
+from .errors import ModelUnavailable
 
 VOCAB_NAME = "bpe_simple_vocab_16e6.txt.gz"
 _MERGES = 49152 - 256 - 2  # the merges open_clip reads from the file
@@ -74,6 +77,30 @@ class ClipTokenizer:
         return parts
 
 
+class HuggingFaceTokenizer:
+    """Texts -> token ids through a Hugging Face tokenizer (SigLIP's), cleaned as open_clip cleans
+    them ("canonicalize") and padded to the model's context length. Needs `transformers`, an
+    optional extra; the tokenizer's files download once, like the weights."""
+
+    def __init__(self, name: str, context_length: int) -> None:
+        try:
+            from transformers import AutoTokenizer
+        except ImportError:
+            raise ModelUnavailable(f"text search with {name} needs the transformers package: "
+                                   "pip install 'photo-search[siglip]' (transformers, sentencepiece)") from None
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(name)
+        except OSError as error:
+            raise ModelUnavailable(f"cannot load the tokenizer {name} (offline? it downloads once): "
+                                   f"{str(error)[:120]}") from None
+        self.context_length = context_length
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        ids = self.tokenizer([canonicalize(text) for text in texts], return_tensors="np",
+                             max_length=self.context_length, padding="max_length", truncation=True).input_ids
+        return np.asarray(ids, dtype=np.int64)
+
+
 def _read_lines(path: str | Path, count: int) -> list[str]:
     """The first `count` lines of a gzip file, decompressing no more than needed (the vocabulary
     file holds five times more lines than the merges CLIP uses)."""
@@ -101,17 +128,28 @@ def _join_pair(parts: list[str], first: str, second: str) -> list[str]:
 
 
 def clean(text: str) -> str:
-    """open_clip's "lower" cleaning: mojibake fixed, HTML entities decoded twice, spaces folded.
+    """open_clip's "lower" cleaning (CLIP): mojibake fixed, entities decoded, spaces folded, lower case."""
+    return " ".join(_basic_clean(text).split()).lower()
 
-    ftfy repairs mojibake, entities and control characters; printable ASCII without "&" has none
-    of them (checked on 20,000 random strings), so such queries skip importing it (40 ms).
-    """
+
+def canonicalize(text: str) -> str:
+    """open_clip's "canonicalize" cleaning (SigLIP): as `clean`, and ASCII punctuation removed
+    (not replaced: "don't" becomes "dont"), underscores as spaces."""
+    text = _basic_clean(text).replace("_", " ").translate(_NO_PUNCTUATION).lower()
+    return " ".join(text.split())
+
+
+_NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def _basic_clean(text: str) -> str:
+    """ftfy repairs mojibake, entities and control characters; printable ASCII without "&" has none
+    of them (checked on 20,000 random strings), so such queries skip importing it (40 ms)."""
     if not (text.isascii() and text.isprintable() and "&" not in text):
         import ftfy
 
         text = ftfy.fix_text(text)
-    text = html.unescape(html.unescape(text)).strip()
-    return " ".join(text.split()).lower()
+    return html.unescape(html.unescape(text)).strip()
 
 
 @lru_cache(maxsize=1)
