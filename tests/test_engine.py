@@ -138,6 +138,17 @@ def test_an_export_that_disagrees_with_pytorch_is_refused(own_cache: Path) -> No
     assert not (own_cache / "onnx" / "noisy").exists()
 
 
+def test_without_a_writable_cache_the_model_runs_in_pytorch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("PHOTO_SEARCH_CACHE", str(blocker))
+    lines, announce = _loader_lines()
+    model = load_model("tiny-clip", engine="onnx", announce=announce)
+    assert model.engine.startswith("torch")
+    assert any("runs in PyTorch" in line and "PHOTO_SEARCH_CACHE" in line for line in lines), lines
+    assert model.embed_texts(["still works"]).shape == (1, 64)
+
+
 # --- the two engines agree on real photos ----------------------------------------------------
 
 def test_both_engines_give_the_same_top_ten_on_real_photos(photos: Path, tmp_path: Path) -> None:
@@ -194,11 +205,13 @@ def test_our_pixels_are_open_clips_pixels(photos: Path, arch: str, tag: str) -> 
     if (arch, tag) in (("ViT-B-32-256", "datacomp_s34b_b86k"), ("ViT-B-32-SigLIP2-256", "webli")):
         preset = {"ViT-B-32-256": "clip", "ViT-B-32-SigLIP2-256": "siglip2"}[arch]
         assert MODELS[preset].side == ours.resize_to and MODELS[preset].description.startswith(f"OpenCLIP {arch}")
+    network = load_model("efficientnet-lite0", engine="torch")  # any size in: a yardstick for embeddings
     for label, image in _real_photos(photos).items():
         theirs = transform(image).numpy()
         mine = ours.normalise(ours.crop(image)[None])[0]
         pixel_error = np.max(np.abs(theirs - mine) * np.asarray(ours.std, np.float32)[:, None, None])
         assert pixel_error <= 1 / 255, f"{arch} {label}: off by {pixel_error * 255:.2f} levels"
+        assert float(np.sum(network.embed_pixels(theirs[None]) * network.embed_pixels(mine[None]))) >= 0.999
 
 
 def test_efficientnet_pixels_are_timms_pixels(photos: Path) -> None:

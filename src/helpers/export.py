@@ -133,8 +133,12 @@ def make_export(model_id: str, fingerprint: str, info: dict[str, Any], towers: d
     """Export, verify and atomically publish the networks of one model. `extras` write further
     files the model needs without PyTorch (a tokenizer vocabulary, classifier weights)."""
     final = folder_for(model_id, fingerprint)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".partial-", dir=final.parent))
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".partial-", dir=final.parent))
+    except OSError as error:
+        raise ExportFailed(f"cannot write to the cache folder {final.parent} ({error.strerror}); "
+                           f"set {ENV_CACHE} to a writable folder") from None
     try:
         reference = {name: _export_one(tower, work / f"{name}.onnx", work / f"probe-{name}.npy")
                      for name, tower in towers.items()}
@@ -148,7 +152,14 @@ def make_export(model_id: str, fingerprint: str, info: dict[str, Any], towers: d
                     "info": info, "files": files, "reference": reference, "opset": OPSET,
                     "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "versions": _versions()}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        shutil.rmtree(final, ignore_errors=True)  # a damaged or stale export of the same key
+        if final.exists():  # another process published it meanwhile, or a damaged one is there
+            try:
+                published = find_export(model_id, fingerprint)
+            except ExportDamaged:
+                published = None
+            if published is not None:
+                return published
+            shutil.rmtree(final, ignore_errors=True)
         os.replace(work, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)

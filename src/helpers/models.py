@@ -427,26 +427,33 @@ def _export(name: str, parts: NetworkParts, announce: Callable[[str], None]) -> 
 
 
 def _from_export(name: str, spec: ModelSpec, export: Export, announce: Callable[[str], None]) -> Embedder:
-    """Towers load on first use (a text query never loads the image network); one found damaged
-    then is made again from PyTorch."""
-    current = [export]
-    loaded: dict[str, Tower] = {}
+    networks = _ExportedNetworks(name, spec, export, announce)
+    text = (lambda: networks.get("text")) if export.has("text") else None
+    return _assemble(ModelInfo.from_dict(export.info), lambda batch: networks.get("image")(batch), text,
+                     networks.asset, "onnx")
 
-    def tower(which: str) -> Tower:
-        if which not in loaded:
+
+class _ExportedNetworks:
+    """A model's exported networks, each loaded on first use (a text query never loads the image
+    network). One found damaged at load is said in one line and made again from PyTorch."""
+
+    def __init__(self, name: str, spec: ModelSpec, export: Export, announce: Callable[[str], None]) -> None:
+        self.name, self.spec, self.export, self.announce = name, spec, export, announce
+        self.loaded: dict[str, Tower] = {}
+
+    def get(self, network: str) -> Tower:
+        if network not in self.loaded:
             try:
-                loaded[which] = current[0].tower(which)
+                self.loaded[network] = self.export.tower(network)
             except ExportDamaged as damage:
-                announce(f"note: the cached ONNX export of {name} is damaged ({damage}); making it again")
-                discard(name, current[0].manifest["fingerprint"])
-                current[0] = _export(name, spec.load(name), announce)
-                loaded[which] = current[0].tower(which)
-        return loaded[which]
+                self.announce(f"note: the cached ONNX export of {self.name} is damaged ({damage}); making it again")
+                discard(self.name, self.export.manifest["fingerprint"])
+                self.export = _export(self.name, self.spec.load(self.name), self.announce)
+                self.loaded[network] = self.export.tower(network)
+        return self.loaded[network]
 
-    info = ModelInfo.from_dict(export.info)
-    text = (lambda: tower("text")) if export.has("text") else None
-    return _assemble(info, lambda batch: tower("image")(batch), text, lambda asset: _read_asset(export.path(asset)),
-                     "onnx")
+    def asset(self, name: str) -> Any:
+        return _read_asset(self.export.path(name))
 
 
 def _asset_writer(value: Any) -> Callable[[Path], None]:
@@ -628,8 +635,11 @@ def _remember_weights(name: str, path: Path) -> None:
     known = {**_remembered_weights(), name: str(path)}
     target = cache_root() / "onnx" / "weights.json"
     partial = target.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps(known, indent=1))
-    os.replace(partial, target)
+    try:
+        partial.write_text(json.dumps(known, indent=1))
+        os.replace(partial, target)
+    except OSError:
+        pass  # only a shortcut: without it, the next run loads the model in PyTorch to find its weights
 
 
 def _file_weights(path: str | os.PathLike[str] | None) -> Weights | None:
