@@ -15,7 +15,7 @@ EXECUTED := $(patsubst notebooks/%.ipynb,outputs/%.html,$(NOTEBOOKS))
 SOURCES := $(shell find src -name '*.py' 2>/dev/null)
 NB_TIMEOUT ?= 1200
 
-.PHONY: setup practice run test lab app bench clean help
+.PHONY: setup practice run lint test lab app bench clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -48,7 +48,11 @@ outputs/%.html: notebooks/%.ipynb $(SOURCES) $(PRACTICE_STAMP)
 run: setup practice $(EXECUTED)  ## execute every chapter headless; executed notebooks and HTML go to outputs/
 	@echo "chapters executed: open outputs/*.html"
 
-test: setup practice  ## run the library tests and execute every notebook as a test
+lint: setup  ## ruff (style and likely bugs) and mypy (types), as every test run does
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+test: setup practice lint  ## lint, type-check, run the library tests and execute every notebook as a test
 	$(PY) -m pytest tests $(NOTEBOOKS) --nbmake --nbmake-timeout=$(NB_TIMEOUT)
 
 lab: setup practice  ## open JupyterLab on the chapters

@@ -30,7 +30,8 @@ def clustered_vectors(count: int, dimension: int = 512, clusters: int | None = N
     out = np.empty((count, dimension), dtype=np.float16)
     for start in range(0, count, 100_000):
         size = min(100_000, count - start)
-        block = centres[rng.integers(0, clusters, size)] + 0.9 * rng.standard_normal((size, dimension)).astype(np.float32)
+        noise = 0.9 * rng.standard_normal((size, dimension)).astype(np.float32)
+        block = centres[rng.integers(0, clusters, size)] + noise
         out[start:start + size] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 

@@ -45,7 +45,7 @@ def main() -> None:
         negatives += [(("l", a), ("l", b)) for a, b in itertools.combinations(photos, 2)
                       if frozenset((a, b)) not in KNOWN_COPIES]
     street = [p for p in (f"retrieval/scenes/opensfm_lund/{n:02d}.jpg" for n in range(1, 29)) if p in library_rows]
-    negatives += [(("l", a), ("l", b)) for a, b in zip(street, street[1:])]
+    negatives += [(("l", a), ("l", b)) for a, b in itertools.pairwise(street)]
     negatives += [(("l", a), ("l", b)) for a, b in SCENE_PAIRS]
 
     needed = {side for pair in positives + negatives for side in pair}

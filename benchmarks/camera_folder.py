@@ -43,8 +43,9 @@ def build(out_dir: Path, count: int, seed: int = 0) -> Path:
             originals.append(image)
     for index in range(count):
         image = rng.choice(originals)
-        target = rng.uniform(max(MIN_PIXELS, 0.75 * image.width * image.height) if image.width * image.height >= MIN_PIXELS
-                             else image.width * image.height, min(MAX_PIXELS, image.width * image.height))
+        pixels = image.width * image.height
+        smallest = max(MIN_PIXELS, 0.75 * pixels) if pixels >= MIN_PIXELS else pixels
+        target = rng.uniform(smallest, min(MAX_PIXELS, pixels))
         scale = (target / (image.width * image.height)) ** 0.5
         width, height = int(image.width * scale), int(image.height * scale)
         left, top = rng.randint(0, image.width - width), rng.randint(0, image.height - height)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,20 @@ os.environ.setdefault("PHOTO_SEARCH_CACHE", str(PROJECT / "data" / "cache"))
 def _testdata_dir() -> Path:
     configured = os.environ.get("PHOTO_SEARCH_TESTDATA")
     return Path(configured) if configured else PROJECT.parent / "shared" / "photos"
+
+
+PhotoSearch = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def _run_photo_search(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, timeout=300,
+                          check=False)
+
+
+@pytest.fixture(scope="session")
+def photo_search() -> PhotoSearch:
+    """The command line as a person runs it: a new process, its exit code, stdout and stderr."""
+    return _run_photo_search
 
 
 @pytest.fixture(scope="session")

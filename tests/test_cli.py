@@ -6,15 +6,16 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+if TYPE_CHECKING:
+    from conftest import PhotoSearch
 
-def photo_search(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, timeout=300)
 
 
-def test_help_lists_every_contract_command() -> None:
+def test_help_lists_every_contract_command(photo_search: PhotoSearch) -> None:
     done = photo_search("--help")
     assert done.returncode == 0
     for command in ("index", "search", "dupes", "report", "eval", "gallery"):
@@ -23,11 +24,11 @@ def test_help_lists_every_contract_command() -> None:
 
 def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("photo-search")
-    done = subprocess.run([str(script), "--version"], capture_output=True, text=True)
+    done = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith("photo-search ")
 
 
-def test_report_json_shape(practice_library: Path) -> None:
+def test_report_json_shape(practice_library: Path, photo_search: PhotoSearch) -> None:
     done = photo_search("report", str(practice_library), "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)  # exactly one JSON object, nothing else on stdout
@@ -38,7 +39,7 @@ def test_report_json_shape(practice_library: Path) -> None:
     assert sum(result["by_format"].values()) == result["loaded"]
 
 
-def test_report_human_output(practice_library: Path) -> None:
+def test_report_human_output(practice_library: Path, photo_search: PhotoSearch) -> None:
     done = photo_search("report", str(practice_library))
     assert done.returncode == 0
     assert "skipped unsorted/shopping_list.jpg: not an image" in done.stdout
@@ -51,7 +52,7 @@ def test_report_human_output(practice_library: Path) -> None:
     ("report", ".", "--max-megapixels", "lots"),
     ("frobnicate",),
 ])
-def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
+def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], photo_search: PhotoSearch) -> None:
     done = photo_search(*args)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -61,7 +62,8 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...]) -> None:
 
 
 @pytest.fixture(scope="module")
-def cli_index(tmp_path_factory: pytest.TempPathFactory, practice_library: Path) -> Path:
+def cli_index(tmp_path_factory: pytest.TempPathFactory, practice_library: Path,
+              photo_search: PhotoSearch) -> Path:
     index_dir = tmp_path_factory.mktemp("cli") / "index"
     done = photo_search("index", str(practice_library), "--index", str(index_dir), "--model", "efficientnet-lite0",
                         "--json")
@@ -74,7 +76,7 @@ def cli_index(tmp_path_factory: pytest.TempPathFactory, practice_library: Path) 
     return index_dir
 
 
-def test_search_json_shape(cli_index: Path, practice_library: Path) -> None:
+def test_search_json_shape(cli_index: Path, practice_library: Path, photo_search: PhotoSearch) -> None:
     done = photo_search("search", "--index", str(cli_index), "--image",
                         str(practice_library / "2021/home/coffee.jpg"), "-k", "3", "--json")
     assert done.returncode == 0, done.stderr
@@ -86,7 +88,7 @@ def test_search_json_shape(cli_index: Path, practice_library: Path) -> None:
         assert item["folder"] == "edits" and item["date"].startswith("2024-12-24")
 
 
-def test_search_filters_and_text_on_the_command_line(cli_index: Path) -> None:
+def test_search_filters_and_text_on_the_command_line(cli_index: Path, photo_search: PhotoSearch) -> None:
     done = photo_search("search", "--index", str(cli_index), "--text", "tabby", "-k", "2", "--folder", "edits",
                         "--since", "2024-01-01", "--json")
     assert done.returncode == 0, done.stderr
@@ -94,7 +96,7 @@ def test_search_filters_and_text_on_the_command_line(cli_index: Path) -> None:
     assert paths and all(path.startswith("edits/cat") for path in paths)
 
 
-def test_report_from_an_index(cli_index: Path) -> None:
+def test_report_from_an_index(cli_index: Path, photo_search: PhotoSearch) -> None:
     done = photo_search("report", "--index", str(cli_index), "--json")
     result = json.loads(done.stdout)
     assert (result["files"], result["loaded"]) == (28, 25)
@@ -109,7 +111,8 @@ def test_report_from_an_index(cli_index: Path) -> None:
     ("index", "/no/such/folder", "--index", "{index}"),
     ("index", "{photos}", "--index", "{index}", "--model", "no-such-model"),
 ])
-def test_search_and_index_bad_input(args: tuple[str, ...], cli_index: Path, practice_library: Path) -> None:
+def test_search_and_index_bad_input(args: tuple[str, ...], cli_index: Path, practice_library: Path,
+                                    photo_search: PhotoSearch) -> None:
     done = photo_search(*(a.format(index=cli_index, photos=practice_library) for a in args))
     assert done.returncode == 2, done.stdout
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

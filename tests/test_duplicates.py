@@ -7,11 +7,14 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import PhotoSearch
 from PIL import Image
-from test_cli import photo_search
 
 from helpers.calibrate import Scored, calibrate, choose
 from helpers.duplicates import (
@@ -198,7 +201,7 @@ def test_choose_picks_the_lowest_threshold_meeting_the_precision() -> None:
     assert easy.settings.threshold == DEFAULT_THRESHOLD  # a sample never lowers the default
 
 
-def test_dupes_cli_json_shape_and_stored_threshold(pairs_index: Path) -> None:
+def test_dupes_cli_json_shape_and_stored_threshold(pairs_index: Path, photo_search: PhotoSearch) -> None:
     done = photo_search("dupes", "--index", str(pairs_index), "--json", "--threshold", "0.8")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import PhotoSearch
 
 from helpers.errors import BadInput, NoTextEncoder
 from helpers.evaluate import (
@@ -46,9 +51,8 @@ def test_groups_csv_is_checked(tmp_path: Path) -> None:
         read_groups(tmp_path / "missing.csv")
 
 
-def test_eval_command_json(tmp_path: Path, practice_library: Path) -> None:
-    from test_cli import photo_search
-
+def test_eval_command_json(tmp_path: Path, practice_library: Path, photo_search: PhotoSearch) -> None:
+    
     index = tmp_path / "index"
     assert photo_search("index", str(practice_library), "--index", str(index), "--model", "efficientnet-lite0",
                         "--json").returncode == 0
@@ -116,12 +120,11 @@ def test_folders_as_weak_labels_and_model_comparison(tmp_path: Path, practice_li
         assert folders["2021/home/coffee.jpg"] == folders["2021/home/chelsea_the_cat.jpg"] == "2021/home"
         curve = precision_recall_by_k(evaluate_image_queries(library, folders, k=4))
         assert [k for k, _, _ in curve] == [1, 2, 3, 4]
-        assert all(later[2] >= earlier[2] for earlier, later in zip(curve, curve[1:]))  # recall never drops
+        assert all(later[2] >= earlier[2] for earlier, later in itertools.pairwise(curve))  # recall never drops
 
 
-def test_eval_per_query_and_folders_cli(tmp_path: Path, practice_library: Path) -> None:
-    from test_cli import photo_search
-
+def test_eval_per_query_and_folders_cli(tmp_path: Path, practice_library: Path, photo_search: PhotoSearch) -> None:
+    
     index = tmp_path / "index"
     assert photo_search("index", str(practice_library), "--index", str(index), "--model", "baseline-pixels",
                         "--json").returncode == 0

@@ -6,11 +6,14 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from test_cli import photo_search
+if TYPE_CHECKING:
+    from conftest import PhotoSearch
 
 
-def test_gallery_is_self_contained_and_escapes_names(tmp_path: Path, practice_library: Path) -> None:
+def test_gallery_is_self_contained_and_escapes_names(tmp_path: Path, practice_library: Path,
+                                                     photo_search: PhotoSearch) -> None:
     photos = tmp_path / "photos"
     shutil.copytree(practice_library, photos)
     hostile = photos / "edits" / "<img src=x onerror=alert(1)>.jpg"

@@ -81,7 +81,7 @@ def test_another_model_is_refused_then_reembeds_on_request(library: Path, tmp_pa
     summary = _index(library, tmp_path / "index", model="efficientnet-lite0", reembed=True)
     assert summary.model == "efficientnet-lite0" and summary.added == 25
     with PhotoIndex.open(tmp_path / "index") as index:
-        ids, vectors = index.load_vectors()
+        _ids, vectors = index.load_vectors()
     assert vectors.shape == (25, 1280)  # every vector from the new model, none left from the old
 
 

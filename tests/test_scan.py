@@ -67,7 +67,7 @@ def test_quick_hash_ignores_names_and_follows_content(tmp_path: Path, messy: Pat
     original = messy / "very_large/craft-beer.jpg"  # larger than 2 MiB: head and tail hashed
     copy = tmp_path / "renamed.jpg"
     shutil.copy(original, copy)
-    entry = lambda path: FileEntry(path.name, path.stat().st_size, path.stat().st_mtime_ns)  # noqa: E731
+    entry = lambda path: FileEntry(path.name, path.stat().st_size, path.stat().st_mtime_ns)
     first = identify(original.parent, entry(original))
     second = identify(tmp_path, entry(copy))
     assert first.content_hash == second.content_hash

@@ -92,7 +92,7 @@ def test_diversity_spreads_a_burst(library: Library, library_dir: Path) -> None:
     query = Term("path", library_dir / "2022/road trip/motorcycle.jpg")
     plain = _paths(library.search(query, k=5))
     varied = _paths(library.search(query, k=5, diversity=0.6))
-    bursts = lambda paths: sum("burst" in path for path in paths)  # noqa: E731
+    bursts = lambda paths: sum("burst" in path for path in paths)
     assert bursts(plain) == 5
     assert bursts(varied) < bursts(plain)
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -254,7 +254,7 @@ def exact_pairs(rows: list[PhotoRow], photos_root: Path | None) -> set[tuple[int
     for position, row in enumerate(rows):
         if row.content_hash:
             by_hash[row.content_hash].append(position)
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     for positions in by_hash.values():
         if len(positions) < 2:
             continue
@@ -284,7 +284,7 @@ class PairVerifier:
         self.prints: dict[int, Fingerprint | None] = {}
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="verify")
 
-    def __enter__(self) -> PairVerifier:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -60,7 +60,7 @@ def _exif_rotation(orientation: int) -> Edit:
     return edit
 
 
-def _enhance(kind: type[ImageEnhance._Enhance], factor: float) -> Edit:
+def _enhance(kind: Callable[[Image.Image], ImageEnhance._Enhance], factor: float) -> Edit:
     return lambda image, _: kind(image).enhance(factor)
 
 

@@ -36,7 +36,7 @@ def chosen_engine(name: str | None = None) -> Engine:
         return "torch" if _cuda_visible() else "onnx"
     if name not in ENGINES:
         raise BadInput(f"unknown engine {name[:80]!r}; choose one of: {', '.join(ENGINES)}")
-    return name  # type: ignore[return-value]
+    return name
 
 
 def _cuda_visible() -> bool:
@@ -102,7 +102,7 @@ class TorchTower:
 
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self._format = torch.channels_last if channels_last else torch.contiguous_format
-        self.module = module.eval().to(self.device, memory_format=self._format)
+        self.module = module.eval().to(self.device).to(memory_format=self._format)
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         import torch

@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -225,15 +225,30 @@ def precision_recall_by_k(report: EvalReport) -> list[tuple[float, float, float]
 
 # --- models side by side ---------------------------------------------------------------------
 
+class ComparisonRow(TypedDict, total=False):
+    """One model in `eval --compare`: its scores and costs, or `error` when it could not run here."""
+
+    model: str
+    error: str
+    map_at_k: float
+    map_at_k_plain: float
+    precision_at_k: float
+    queries: int
+    index_seconds: float
+    photos_per_second: float
+    query_ms: float
+    vectors_mb: float
+
+
 def compare_models(photos_dir: str | os.PathLike[str], models: list[str], work_dir: str | os.PathLike[str], *,
-                   groups: dict[str, str] | None = None, k: int = 10, progress: bool = False) -> list[dict[str, Any]]:
+                   groups: dict[str, str] | None = None, k: int = 10, progress: bool = False) -> list[ComparisonRow]:
     """Index the same folder with each model (one index per model under `work_dir`, reused when
     up to date) and measure each: mAP@K with and without re-ranking, indexing speed, query time,
     memory of the vectors. A model that cannot load (no weights offline) gets its reason instead."""
     work = Path(work_dir)
     timings_file = work / "index-timings.json"
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
-    rows = []
+    rows: list[ComparisonRow] = []
     for name in models:
         index_dir = work / re.sub(r"[^A-Za-z0-9._-]+", "_", name)
         try:

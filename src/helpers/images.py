@@ -11,6 +11,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
@@ -99,7 +100,7 @@ def load_photo_bytes(data: bytes, options: LoadOptions = LoadOptions(), *, name:
     return _decode(io.BytesIO(data), data[: formats.SNIFF_BYTES], name, 0, options)
 
 
-def _decode(handle: io.BufferedIOBase, head: bytes, name: str, mtime_ns: int,
+def _decode(handle: BinaryIO, head: bytes, name: str, mtime_ns: int,
             options: LoadOptions) -> LoadedPhoto:
     format_name = _check_format(head, name)
     try:
@@ -138,7 +139,8 @@ def _decode_opened(image: Image.Image, name: str, mtime_ns: int, options: LoadOp
     upright = (height, width) if orientation in _SWAPS_AXES else (width, height)
     metadata = read_metadata(image, upright, mtime_ns)
     format_name = image.format or "unknown"
-    notes = [f"{image.n_frames} frames, first used"] if getattr(image, "n_frames", 1) > 1 else []
+    frames = getattr(image, "n_frames", 1)
+    notes = [f"{frames} frames, first used"] if frames > 1 else []
     if options.min_side and format_name in ("JPEG", "MPO"):
         # DCT scaling: libjpeg decodes straight to 1/2, 1/4 or 1/8 size, several times faster
         # than a full decode. Asking for twice the side we need leaves the last step to a real
@@ -168,7 +170,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if mode == "CMYK":
         return _cmyk_to_rgb(image)
     if mode == "LAB":
-        return ImageCms.applyTransform(image, _lab_to_srgb())
+        return _checked(ImageCms.applyTransform(image, _lab_to_srgb()))
     if mode.startswith(("I", "F")):
         return Image.fromarray(_to_uint8(np.asarray(image)), "L").convert("RGB")
     if mode in ("P", "PA") or (mode in ("L", "RGB") and "transparency" in image.info):
@@ -181,12 +183,19 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def _checked(image: Image.Image | None) -> Image.Image:
+    """ImageCms returns None only when asked to convert in place, which we never do."""
+    assert image is not None
+    return image
+
+
 def _cmyk_to_rgb(image: Image.Image) -> Image.Image:
     icc = image.info.get("icc_profile")
     if icc:
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            return _checked(ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
+                                                      outputMode="RGB"))
         except (ImageCms.PyCMSError, OSError):
             pass  # a broken profile: fall back to the naive conversion below
     return image.convert("RGB")
@@ -236,14 +245,14 @@ def short_side_size(size: tuple[int, int], short_side: int) -> tuple[int, int]:
     return int(short_side * width / height), short_side
 
 
-def _decode_with_tifffile(handle: io.BufferedIOBase, name: str, mtime_ns: int, options: LoadOptions,
+def _decode_with_tifffile(handle: BinaryIO, name: str, mtime_ns: int, options: LoadOptions,
                           pillow_error: Exception) -> LoadedPhoto:
     """Scientific and multi-page TIFFs (float samples, planar layout) that Pillow refuses."""
     import tifffile
 
     try:
         with tifffile.TiffFile(handle) as tiff:
-            page = tiff.pages[0]
+            page = tiff.pages.first
             megapixels = page.imagewidth * page.imagelength / 1e6
             if megapixels > options.max_megapixels:
                 raise ImageTooLarge(name, megapixels, options.max_megapixels)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -165,7 +165,7 @@ class PhotoIndex:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> PhotoIndex:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -255,7 +255,7 @@ class PhotoIndex:
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
         if not rows:
             return ids, np.zeros((0, dimension or 0), dtype=VECTOR_DTYPE)
-        width = np.dtype(VECTOR_DTYPE).itemsize * int(dimension)
+        width = np.dtype(VECTOR_DTYPE).itemsize * int(dimension or 0)
         if any(row[1] is None or len(row[1]) != width for row in rows):
             raise IndexUnusable(f"the index at {self.folder} has vectors of the wrong size; rebuild it with --reembed")
         vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=VECTOR_DTYPE).reshape(len(rows), -1)

@@ -151,7 +151,8 @@ def _parse_exif_date(value: Any, offset: Any) -> str | None:
     if not match:
         return None
     try:
-        moment = datetime(*(int(part) for part in match.groups()))
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        moment = datetime(year, month, day, hour, minute, second)
     except ValueError:  # "0000:00:00 00:00:00" and other placeholders
         return None
     offset_match = _OFFSET.fullmatch((_text(offset) or "").strip())

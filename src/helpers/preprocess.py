@@ -65,7 +65,8 @@ class Preprocess:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Preprocess:
-        return cls(size=int(values["size"]), mean=tuple(values["mean"]), std=tuple(values["std"]),  # type: ignore[arg-type]
+        return cls(size=int(values["size"]), mean=tuple(values["mean"]),
+                   std=tuple(values["std"]),
                    crop_fraction=float(values.get("crop_fraction", 1.0)),
                    resize_mode=values.get("resize_mode", "shortest"),
                    interpolation=values.get("interpolation", "bicubic"))
@@ -76,8 +77,9 @@ class Preprocess:
         """From open_clip's preprocess config (`model.visual.preprocess_cfg`, filled from the
         pretrained weights' entry: SigLIP squashes, CLIPA resizes bilinearly)."""
         size = cfg["size"][0] if isinstance(cfg["size"], (tuple, list)) else cfg["size"]
-        return cls(size=int(size), mean=tuple(cfg["mean"]), std=tuple(cfg["std"]),  # type: ignore[arg-type]
-                   resize_mode=cfg.get("resize_mode") or "shortest", interpolation=cfg.get("interpolation") or "bicubic")
+        return cls(size=int(size), mean=tuple(cfg["mean"]), std=tuple(cfg["std"]),
+                   resize_mode=cfg.get("resize_mode") or "shortest",
+                   interpolation=cfg.get("interpolation") or "bicubic")
 
 
 def _resize(image: Image.Image, size: tuple[int, int], resample: Image.Resampling) -> Image.Image:

@@ -116,7 +116,7 @@ def walk(root: Path) -> Iterator[FileEntry | Skipped]:
             if entry.name.startswith(".") or entry.name in CLUTTER_FILES or entry.name in CLUTTER_DIRS:
                 continue
             item = _stat_entry(entry, rel)
-            if item == "dir":
+            if isinstance(item, str):  # "dir"
                 subfolders.append(rel)
             elif item is not None:
                 yield item

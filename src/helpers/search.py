@@ -283,7 +283,7 @@ def _decode(load) -> Any:
         raise BadInput(f"cannot use the query image: {error}") from None
 
 
-_TERM = re.compile(r"^(?:(?P<weight>\d+(?:\.\d+)?)\s*\*\s*)?(?P<body>.+)$", re.S)
+_TERM = re.compile(r"^(?:(?P<weight>\d+(?:\.\d+)?)\s*\*\s*)?(?P<body>.+)$", re.DOTALL)
 
 
 def parse_query(expression: str, *, base: Path | None = None) -> list[Term]:
@@ -294,7 +294,7 @@ def parse_query(expression: str, *, base: Path | None = None) -> list[Term]:
     lexer = shlex.shlex(expression, posix=True, punctuation_chars="+-")
     lexer.whitespace_split = True
     terms: list[Term] = []
-    sign, words = 1.0, []
+    sign, words = 1.0, list[str]()
 
     def flush() -> None:
         if words:

@@ -40,8 +40,8 @@ class ClipTokenizer:
         self.start, self.end = self.encoder[_SPECIAL[0]], self.encoder[_SPECIAL[1]]
         self.context_length = context_length
         self._words: dict[str, list[str]] = {}
-        self._pattern = regex.compile("|".join(_SPECIAL) + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",
-                                      regex.IGNORECASE)
+        words = r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
+        self._pattern = regex.compile("|".join(_SPECIAL) + words, regex.IGNORECASE)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         tokens = np.zeros((len(texts), self.context_length), dtype=np.int64)

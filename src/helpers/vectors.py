@@ -62,6 +62,7 @@ class VectorSearch:
             if mask is not None:
                 scores = np.where(mask, scores, -np.inf)
             return _best(scores, np.arange(len(scores)), k)
+        assert mask is not None  # only a filter leaves too few rows for the approximate index
         subset = np.flatnonzero(mask)  # a filter left few enough rows for an exact scan
         return _best(self.rows(subset) @ query, subset, k)
 
@@ -69,11 +70,12 @@ class VectorSearch:
         import faiss
 
         wanted = min(len(self), k * RESCORE_FACTOR)
-        params = faiss.SearchParametersIVF(nprobe=NPROBE)
+        assert self._ann is not None
+        params = faiss.SearchParametersIVF(nprobe=NPROBE)  # type: ignore[call-arg]  # SWIG keywords
         if mask is not None:
             bitmap = np.packbits(mask, bitorder="little")
             selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
-            params = faiss.SearchParametersIVF(nprobe=NPROBE, sel=selector)
+            params = faiss.SearchParametersIVF(nprobe=NPROBE, sel=selector)  # type: ignore[call-arg]
         _, found = self._ann.search(query[None, :], wanted, params=params)
         candidates = found[0][found[0] >= 0]
         return _best(self.rows(candidates) @ query, candidates, k)

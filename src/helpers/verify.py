@@ -35,7 +35,7 @@ FLAT = 0.15  # a block whose own spread is below this share of the photo's sprea
 MIN_COVERAGE = 0.5  # share of the smaller photo that the other must cover (crops up to about 30 %)
 
 cv2.setNumThreads(1)  # pairs are verified on worker threads; one OpenCV thread each avoids oversubscription
-_SIFT = cv2.SIFT_create(nfeatures=800)
+_SIFT = cv2.SIFT_create(nfeatures=800)  # type: ignore[attr-defined]  # missing from the stubs
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def fingerprint(image: Image.Image | bytes) -> Fingerprint:
 
 def _keypoints(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     keypoints, descriptors = _SIFT.detectAndCompute(gray, None)
-    return np.float32([k.pt for k in keypoints]).reshape(-1, 2), descriptors
+    return np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2), descriptors
 
 
 def _mirrored(points: np.ndarray, descriptors: np.ndarray | None,
@@ -142,8 +142,8 @@ def _fit_transform(points_a: np.ndarray, descriptors_a: np.ndarray | None, point
              if len(m) == 2 and m[0].distance < RATIO * m[1].distance]
     if len(pairs) < MIN_INLIERS:
         return None
-    source = np.float32([points_b[m[0].queryIdx] for m in pairs])
-    target = np.float32([points_a[m[0].trainIdx] for m in pairs])
+    source = np.array([points_b[m[0].queryIdx] for m in pairs], dtype=np.float32)
+    target = np.array([points_a[m[0].trainIdx] for m in pairs], dtype=np.float32)
     transform, mask = cv2.estimateAffine2D(source, target, method=cv2.RANSAC,
                                            ransacReprojThreshold=RANSAC_PIXELS, maxIters=2000, confidence=0.995)
     if transform is None:

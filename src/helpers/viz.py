@@ -137,7 +137,7 @@ def similarity_histogram(relevant: np.ndarray, irrelevant: np.ndarray, title: st
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 3.5))
-    bins = np.linspace(min(relevant.min(initial=1), irrelevant.min(initial=1)), 1.0, 50)
+    bins = np.linspace(min(relevant.min(initial=1), irrelevant.min(initial=1)), 1.0, 50).tolist()
     axis.hist(irrelevant, bins=bins, alpha=0.6, density=True, label=f"different groups ({len(irrelevant)} pairs)")
     axis.hist(relevant, bins=bins, alpha=0.6, density=True, label=f"same group ({len(relevant)} pairs)")
     axis.set(xlabel="cosine similarity", ylabel="share of pairs", title=title)
