@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 
 from helpers.engines import chosen_engine
-from helpers.errors import BadInput
-from helpers.export import ExportFailed, TowerToExport, make_export
+from helpers.errors import BadInput, ExportFailed
+from helpers.export import TowerToExport, make_export
 from helpers.images import LoadOptions, load_photo
 from helpers.indexer import update_index
 from helpers.models import MODELS, find_spec, list_models, load_model

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.index import DB_NAME, ModelMismatch, PhotoIndex
+from helpers.errors import IndexUnusable, ModelMismatch
+from helpers.index import DB_NAME, PhotoIndex
 from helpers.indexer import update_index
 from helpers.search import Library, Term
 
@@ -93,7 +94,6 @@ def test_index_inside_the_photo_folder_is_refused(library: Path) -> None:
 
 
 def test_misaligned_vectors_are_refused_at_load(library: Path, tmp_path: Path) -> None:
-    from helpers.index import IndexUnusable
 
     _index(library, tmp_path / "index")
     with sqlite3.connect(tmp_path / "index" / DB_NAME) as db:

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .engines import ENGINES, ENV_ENGINE
-from .errors import BadInput, PhotoSearchError
+from .errors import BadInput, PhotoSearchError, quoted
 from .images import LoadOptions
 from .index import PhotoIndex
 from .models import list_models, load_model
@@ -161,7 +161,7 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
     return value
@@ -388,6 +388,13 @@ HUMAN_OUTPUT = {"report": _report_lines, "index": _index_lines, "search": _searc
                 "gallery": _gallery_lines, "dupes": _dupes_lines}
 
 
+def _fail(message: str, as_json: bool) -> int:
+    print(f"photo-search: error: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": message}))
+    return EXIT_BAD_INPUT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # File names may not be valid UTF-8; show them escaped rather than crash on printing.
     for stream in (sys.stdout, sys.stderr):
@@ -399,11 +406,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = args.handler(args)
     except PhotoSearchError as error:
-        message = str(error)
-        print(f"photo-search: error: {message}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"error": message}))
-        return EXIT_BAD_INPUT
+        return _fail(str(error), args.json)
+    except OSError as error:  # the system refused something the library did not foresee: still one line
+        where = f": {quoted(error.filename)}" if error.filename else ""
+        return _fail(f"{error.strerror or error}{where}", args.json)
     except KeyboardInterrupt:
         print("photo-search: interrupted; nothing in your photo folder was changed", file=sys.stderr)
         return 130

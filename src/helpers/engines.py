@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .errors import BadInput
+from .errors import BadInput, quoted
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -35,7 +35,7 @@ def chosen_engine(name: str | None = None) -> Engine:
     if name is None:
         return "torch" if _cuda_visible() else "onnx"
     if name not in ENGINES:
-        raise BadInput(f"unknown engine {name[:80]!r}; choose one of: {', '.join(ENGINES)}")
+        raise BadInput(f"unknown engine {quoted(name)}; choose one of: {', '.join(ENGINES)}")
     return name
 
 

@@ -1,10 +1,32 @@
 """The exceptions photo-search raises, in one place.
 
 The library raises; only the command line turns an exception into a one-line message and an
-exit code. Each exception carries its data so a caller can act on it without parsing text.
+exit code (2). Each exception carries its data so a caller can act on it without parsing text.
+
+    PhotoSearchError                 anything the tool expects and can explain in one line
+    ├── BadInput                     the caller asked for something that cannot work
+    ├── IndexUnusable                the index cannot be used as it is (damaged, unwritable)
+    │   ├── ModelMismatch            built with another model; vectors never mix
+    │   └── IndexBusy                another run is updating it right now
+    ├── ModelUnavailable             weights or tokenizer cannot be had here (offline, missing)
+    ├── NoTextEncoder                a text query to a model that cannot read text
+    ├── ExportFailed                 a network could not be exported to ONNX (it runs in PyTorch)
+    ├── ExportDamaged                a cached export no longer matches its check (it is redone)
+    └── PhotoSkipped                 one file cannot be used; reported, the run goes on
+        ├── UnsupportedFormat        a format no installed decoder reads
+        └── ImageTooLarge            over the megapixel cap (or a decompression bomb)
 """
 
 from __future__ import annotations
+
+INPUT_SHOWN = 80  # characters of a person's own input quoted back in a message
+
+
+def quoted(text: object, limit: int = INPUT_SHOWN) -> str:
+    """User input for an error message: quoted, and shortened when long (a 100,000-character
+    query should not come back as a 100,000-character error)."""
+    text = str(text)
+    return repr(text if len(text) <= limit else f"{text[:limit - 3]}...")
 
 
 class PhotoSearchError(Exception):
@@ -15,6 +37,26 @@ class BadInput(PhotoSearchError):
     """The caller asked for something that cannot work (a missing folder, a bad date, ...)."""
 
 
+class IndexUnusable(PhotoSearchError):
+    """The index cannot be used as it is (damaged, unwritable, made by another model, busy)."""
+
+
+class ModelMismatch(IndexUnusable):
+    def __init__(self, index_model: str, requested: str) -> None:
+        self.index_model, self.requested = index_model, requested
+        super().__init__(f"this index was built with the model {index_model!r}, not {requested!r}; "
+                         f"its vectors cannot be mixed. Re-embed with --reembed, or use another --index folder")
+
+
+class IndexBusy(IndexUnusable):
+    """Another photo-search run holds the index's lock (two runs would embed every photo twice)."""
+
+    def __init__(self, folder: str, holder: str) -> None:
+        self.folder, self.holder = folder, holder
+        super().__init__(f"another photo-search run ({holder}) is updating the index at {folder}; "
+                         "try again when it has finished")
+
+
 class ModelUnavailable(PhotoSearchError):
     """A model's weights (or its tokenizer) cannot be had here: offline, a missing file or package.
     The message names the fixes."""
@@ -22,6 +64,14 @@ class ModelUnavailable(PhotoSearchError):
 
 class NoTextEncoder(PhotoSearchError):
     """A text query against a model that cannot read text (or knows no matching label)."""
+
+
+class ExportFailed(PhotoSearchError):
+    """A network could not be exported to ONNX, or its export disagrees with PyTorch."""
+
+
+class ExportDamaged(PhotoSearchError):
+    """A cached export no longer matches what was verified; it is made again."""
 
 
 class PhotoSkipped(PhotoSearchError):

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .engines import OnnxTower, inference_threads, onnx_session
-from .errors import PhotoSearchError
+from .errors import ExportDamaged, ExportFailed
 from .scan import hash_file
 
 if TYPE_CHECKING:
@@ -42,14 +42,6 @@ MANIFEST = "manifest.json"
 MIN_COSINE = 0.9999
 OPSET = 17
 TOWERS = ("image", "text")
-
-
-class ExportFailed(PhotoSearchError):
-    """The network could not be exported or its export disagrees with PyTorch; run it in PyTorch."""
-
-
-class ExportDamaged(PhotoSearchError):
-    """A cached export no longer matches what was verified; it is made again."""
 
 
 def cache_root() -> Path:

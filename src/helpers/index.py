@@ -11,20 +11,24 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import numpy as np
 
 from .embedding import Batch
-from .errors import BadInput, PhotoSearchError
+from .errors import BadInput, IndexBusy, IndexUnusable, quoted
 from .metadata import PhotoMetadata
 from .scan import PhotoRecord, Skipped
 
 DB_NAME = "index.sqlite"
+LOCK_NAME = "index.lock"
+WRITER_WAIT = 15.0  # seconds a second `index` run waits for the first before saying it is busy
 SCHEMA_VERSION = 1
 VECTOR_DTYPE = np.float16
 
@@ -59,17 +63,6 @@ CREATE TABLE thumbnails (
 """
 # Step-by-step migrations: _MIGRATIONS[n] takes a database at version n to n + 1.
 _MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
-
-
-class IndexUnusable(PhotoSearchError):
-    """The index cannot be used as it is (missing, damaged, made by another model, busy)."""
-
-
-class ModelMismatch(IndexUnusable):
-    def __init__(self, index_model: str, requested: str) -> None:
-        self.index_model, self.requested = index_model, requested
-        super().__init__(f"this index was built with the model {index_model!r}, not {requested!r}; "
-                         f"its vectors cannot be mixed. Re-embed with --reembed, or use another --index folder")
 
 
 @dataclass(frozen=True)
@@ -148,8 +141,12 @@ class PhotoIndex:
         database = folder / DB_NAME
         if not database.exists():
             if not create:
-                raise BadInput(f"no index at {folder}: build one with `photo-search index PHOTOS_DIR --index {folder}`")
-            folder.mkdir(parents=True, exist_ok=True)
+                raise BadInput(f"no index at {quoted(folder)}: build one with "
+                               f"`photo-search index PHOTOS_DIR --index {quoted(folder)}`")
+            _make_folder(folder)
+        elif create and not os.access(folder, os.W_OK):
+            raise IndexUnusable(f"cannot write to the index folder {folder} (permission denied); "
+                                "give --index a folder you can write to")
         try:
             connection = sqlite3.connect(database, timeout=10, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
@@ -170,6 +167,27 @@ class PhotoIndex:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+    @contextmanager
+    def writer(self, wait: float = WRITER_WAIT) -> Iterator[None]:
+        """One updating run at a time. A second run waits up to `wait` seconds for the first (then
+        it finds the work done and has nothing left to do), else raises IndexBusy. An OS file lock:
+        released by the system even when the holder is killed."""
+        with open(self.folder / LOCK_NAME, "a+") as handle:
+            deadline = time.monotonic() + wait
+            while not _try_lock(handle):
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    raise IndexBusy(str(self.folder), handle.read().strip() or "another process")
+                time.sleep(0.1)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                _unlock(handle)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -202,6 +220,11 @@ class PhotoIndex:
                               f"(schema {version}); upgrade photo-search to use it")
         while version < SCHEMA_VERSION:
             with self.transaction() as db:
+                # Read again inside the write transaction: two runs opening a new index at once
+                # would otherwise both apply the same step.
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version >= SCHEMA_VERSION:
+                    break
                 _run_script(db, _MIGRATIONS[version])
                 version += 1
                 db.execute(f"PRAGMA user_version = {version}")
@@ -360,3 +383,37 @@ def _run_script(db: sqlite3.Connection, script: str) -> None:
     for statement in script.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise IndexUnusable(f"cannot create the index folder {folder} ({error.strerror}); "
+                            "give --index a folder you can write to") from None
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(handle: IO[str]) -> bool:
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(handle: IO[str]) -> None:
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(handle: IO[str]) -> bool:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(handle: IO[str]) -> None:
+        fcntl.flock(handle, fcntl.LOCK_UN)

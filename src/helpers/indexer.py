@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .embedding import StageTimes, default_workers, embed_records, run_ahead
-from .errors import BadInput
-from .index import SCHEMA_VERSION, KnownFile, ModelMismatch, PhotoIndex, SkippedFile
+from .errors import BadInput, ModelMismatch
+from .index import SCHEMA_VERSION, KnownFile, PhotoIndex, SkippedFile
 from .models import Embedder, chosen_model_name, input_side, load_model
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
 
@@ -83,7 +83,7 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
     root = library_root(photos_dir)
     index_path = _check_index_location(root, index_dir)
     summary = UpdateSummary()
-    with PhotoIndex.open(index_path, create=True) as index, \
+    with PhotoIndex.open(index_path, create=True) as index, index.writer(), \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="model") as loader:
         wanted = _settle_model(index, root, embedder.id if embedder else chosen_model_name(model), reembed)
         changes = _compare(root, index)

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from .engines import TorchTower, Tower, chosen_engine, describe_engine
-from .errors import BadInput, ModelUnavailable, NoTextEncoder
-from .export import Export, ExportDamaged, ExportFailed, TowerToExport, cache_root, discard, find_export, make_export
+from .errors import BadInput, ExportDamaged, ExportFailed, ModelUnavailable, NoTextEncoder, quoted
+from .export import Export, TowerToExport, cache_root, discard, find_export, make_export
 from .preprocess import Preprocess
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ class LabelText:
             classes = self.matching(text)
             if not classes:
                 raise NoTextEncoder(
-                    f"no ImageNet label matches {text[:80]!r}: this model understands only its 1000 label "
+                    f"no ImageNet label matches {quoted(text)}: this model understands only its 1000 label "
                     "names (e.g. 'pizza', 'schooner', 'tabby cat'); use the clip model for free text")
             vectors.append(_normalise(self.weights[classes]).mean(axis=0))
         return _normalise(np.stack(vectors))
@@ -294,7 +294,7 @@ def find_spec(name: str) -> ModelSpec:
         _openclip_parts(name)  # checks the form
         return MODELS["openclip:ARCH:PRETRAINED"]
     if name not in MODELS or name == "openclip:ARCH:PRETRAINED":
-        raise BadInput(f"unknown model {name[:80]!r}; available: {', '.join(list_models())}")
+        raise BadInput(f"unknown model {quoted(name)}; available: {', '.join(list_models())}")
     return MODELS[name]
 
 
@@ -484,7 +484,7 @@ def _read_asset(path: Path) -> Any:
 def _openclip_parts(name: str) -> tuple[str, str]:
     parts = name.split(":", 2)
     if len(parts) != 3 or not parts[1] or not parts[2]:
-        raise BadInput(f"model {name[:80]!r} should look like openclip:ARCH:PRETRAINED, e.g. openclip:ViT-B-32:none")
+        raise BadInput(f"model {quoted(name)} should look like openclip:ARCH:PRETRAINED, e.g. openclip:ViT-B-32:none")
     return parts[1], parts[2]
 
 
@@ -545,7 +545,7 @@ def _load_openclip(arch: str, pretrained: str, *, model_id: str) -> NetworkParts
     import torch
 
     if arch not in open_clip.list_models():
-        raise BadInput(f"unknown OpenCLIP architecture {arch[:80]!r}; see open_clip.list_models()")
+        raise BadInput(f"unknown OpenCLIP architecture {quoted(arch)}; see open_clip.list_models()")
     weights: Path | None = None
     if pretrained == "none":
         with torch.random.fork_rng(devices=[]), _quiet_logging():
@@ -582,7 +582,8 @@ def _local_weights(arch: str, pretrained: str) -> str:
     config = open_clip.get_pretrained_cfg(arch, pretrained)
     if not config:
         tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none known"
-        raise BadInput(f"no weights named {pretrained[:80]!r} for {arch} (known: {tags}; or give a file path, or none)")
+        raise BadInput(f"no weights named {quoted(pretrained)} for {arch} (known: {tags}; "
+                       "or give a file path, or none)")
     repo = config.get("hf_hub", "").strip("/")
     cached = _cached_hub_file(repo)
     if cached:

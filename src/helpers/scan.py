@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import formats
-from .errors import BadInput
+from .errors import BadInput, quoted
 
 # Folders that hold thumbnails, trash or NAS/OS bookkeeping, never a person's photos.
 CLUTTER_DIRS = frozenset({
@@ -75,13 +75,22 @@ class ScanResult:
 def library_root(folder: str | os.PathLike[str]) -> Path:
     """Check that `folder` is a readable directory and return it absolute."""
     root = Path(folder).expanduser()
-    if not root.exists():
-        raise BadInput(f"photo folder not found: {root}")
+    if not exists(root):
+        raise BadInput(f"photo folder not found: {quoted(root)}")
     if not root.is_dir():
-        raise BadInput(f"not a folder: {root} (give the folder that holds your photos)")
+        raise BadInput(f"not a folder: {quoted(root)} (give the folder that holds your photos)")
     if not os.access(root, os.R_OK | os.X_OK):
-        raise BadInput(f"cannot read the photo folder: {root} (check its permissions)")
+        raise BadInput(f"cannot read the photo folder: {quoted(root)} (check its permissions)")
     return root.resolve()
+
+
+def exists(path: Path, *, as_file: bool = False) -> bool:
+    """Whether a path a person typed exists; a name too long for the system, or with a NUL
+    character, simply does not (instead of raising)."""
+    try:
+        return path.is_file() if as_file else path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def walk(root: Path) -> Iterator[FileEntry | Skipped]:

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from .embedding import embed_images
-from .errors import BadInput, PhotoSkipped
+from .errors import BadInput, ModelMismatch, PhotoSkipped, quoted
 from .images import LoadOptions, load_photo, load_photo_bytes
-from .index import ModelMismatch, PhotoIndex, PhotoRow
+from .index import PhotoIndex, PhotoRow
 from .models import Embedder, load_model
-from .scan import hash_bytes, hash_file
+from .scan import exists, hash_bytes, hash_file
 from .vectors import APPROXIMATE_FROM, VectorSearch
 
 # Re-ranking, measured on ../shared/photos/retrieval with efficientnet-lite0 (BENCHMARKS.md):
@@ -174,8 +174,8 @@ class Library:
 
     def _path_vector(self, path: Path) -> tuple[np.ndarray, str | None]:
         path = path.expanduser()
-        if not path.is_file():
-            raise BadInput(f"query image not found: {path}")
+        if not exists(path, as_file=True):
+            raise BadInput(f"query image not found: {quoted(path)}")
         content_hash = hash_file(path)
         copies = np.flatnonzero(self._hashes == content_hash)
         if len(copies):  # already in the index: no decoding, no model needed
@@ -309,7 +309,7 @@ def parse_query(expression: str, *, base: Path | None = None) -> list[Term]:
             else:
                 words.append(token)
     except ValueError as error:
-        raise BadInput(f"cannot read the query {expression!r}: {error}") from None
+        raise BadInput(f"cannot read the query {quoted(expression)}: {error}") from None
     flush()
     if not terms:
         raise BadInput("empty query")
@@ -323,7 +323,7 @@ def _make_term(text: str, sign: float, base: Path | None) -> Term:
     candidate = Path(body).expanduser()
     if base is not None and not candidate.is_absolute():
         candidate = base / candidate
-    kind = "path" if candidate.is_file() else "text"
+    kind = "path" if exists(candidate, as_file=True) else "text"
     return Term(kind, str(candidate) if kind == "path" else body, sign * weight)
 
 
@@ -333,5 +333,5 @@ def parse_day(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise BadInput(f"{option} wants a date like 2024-07-31, not {text!r}") from None
+        raise BadInput(f"{option} wants a date like 2024-07-31, not {quoted(text)}") from None
 
