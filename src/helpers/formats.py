@@ -6,6 +6,7 @@ Photo folders are full of misnamed files: a JPEG saved as `.png`, a text note ca
 
 from __future__ import annotations
 
+import importlib.util
 from functools import cache
 from pathlib import PurePath
 
@@ -17,10 +18,15 @@ SNIFF_BYTES = 64
 # File-name endings that promise an image. Used only to decide whether a file whose content
 # is *not* an image deserves a report ("text named .jpg") or is simply not a photo (a video,
 # a sidecar) and is passed over quietly.
+# Camera RAW files by ending: the TIFF-based ones (DNG, CR2, NEF, ARW) share TIFF's first bytes,
+# so for them the ending decides; the others have first bytes of their own (see `sniff`).
+RAW_EXTENSIONS = {".dng": "DNG", ".cr2": "CR2", ".cr3": "CR3", ".nef": "NEF", ".arw": "ARW", ".raf": "RAF",
+                  ".orf": "ORF", ".rw2": "RW2"}
+RAW_FORMATS = frozenset(RAW_EXTENSIONS.values())
 IMAGE_EXTENSIONS = frozenset(
     ".jpg .jpeg .jpe .jfif .png .gif .bmp .dib .tif .tiff .webp .heic .heif .hif .avif .avifs"
     " .jxl .jp2 .j2k .mpo .psd .svg .ico .qoi .tga".split()
-)
+) | frozenset(RAW_EXTENSIONS)
 
 # ISO base-media "ftyp" brands, mapped to the format name Pillow's plugins register.
 _FTYP_BRANDS = {
@@ -42,6 +48,14 @@ def sniff(head: bytes) -> str | None:
         return "PNG"
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return "GIF"
+    if head[:4] in (b"IIRO", b"IIRS", b"MMOR"):
+        return "ORF"
+    if head[:4] == b"IIU\x00":
+        return "RW2"
+    if head.startswith(b"FUJIFILMCCD-RAW"):
+        return "RAF"
+    if head[4:12] == b"ftypcrx ":
+        return "CR3"
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "TIFF"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -64,6 +78,15 @@ def sniff(head: bytes) -> str | None:
     if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in head.lower()):
         return "SVG"
     return None
+
+
+def identify(head: bytes, name: str | PurePath) -> str | None:
+    """The format of a file from its first bytes and, for TIFF-based camera RAW files, its ending:
+    "NEF" for a TIFF-shaped file named .nef; a JPEG named .nef is still a JPEG."""
+    found = sniff(head)
+    if found == "TIFF":
+        return RAW_EXTENSIONS.get(PurePath(name).suffix.lower(), found)
+    return found
 
 
 def _compatible_brand(head: bytes) -> str | None:
@@ -96,7 +119,15 @@ def decodable_formats() -> frozenset[str]:
 
 
 def is_decodable(format_name: str) -> bool:
+    if format_name in RAW_FORMATS:
+        return raw_support()
     return format_name in decodable_formats()
+
+
+@cache
+def raw_support() -> bool:
+    """Camera RAW files are read through LibRaw, when the rawpy package is installed."""
+    return importlib.util.find_spec("rawpy") is not None
 
 
 def has_image_extension(path: str | PurePath) -> bool:

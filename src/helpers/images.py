@@ -103,6 +103,10 @@ def load_photo_bytes(data: bytes, options: LoadOptions = LoadOptions(), *, name:
 def _decode(handle: BinaryIO, head: bytes, name: str, mtime_ns: int,
             options: LoadOptions) -> LoadedPhoto:
     format_name = _check_format(head, name)
+    if format_name in formats.RAW_FORMATS:
+        from .raw import load_raw
+
+        return load_raw(handle, name, format_name, mtime_ns, options)
     try:
         # Not `with Image.open(...)`: closing a Pillow image frees its pixels, and the caller
         # owns (and closes) the file handle anyway.
@@ -122,7 +126,7 @@ def _check_format(head: bytes, name: str) -> str:
     """Refuse early what no decoder will read, naming the format when we know it."""
     if not head:
         raise PhotoSkipped(name, "empty file")
-    format_name = formats.sniff(head)
+    format_name = formats.identify(head, name)
     if format_name is None:
         raise PhotoSkipped(name, "not an image")
     if not formats.is_decodable(format_name):

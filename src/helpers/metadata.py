@@ -62,10 +62,28 @@ class PhotoMetadata:
 
 def read_metadata(image: Image.Image, upright_size: tuple[int, int], mtime_ns: int) -> PhotoMetadata:
     """Collect metadata from an opened image; falls back to the file time for the date."""
-    exif = _safe_exif(image)
+    return _metadata(_safe_exif(image), _xmp_date(image.info.get("xmp")), upright_size, mtime_ns)
+
+
+def raw_metadata(data: bytes, upright_size: tuple[int, int], mtime_ns: int,
+                 camera_time: datetime | None) -> PhotoMetadata:
+    """Metadata of a camera RAW file: the TIFF-based ones (DNG, CR2, NEF, ARW) carry EXIF as a JPEG
+    does; for the others, the capture time LibRaw read (`camera_time`), else the file time."""
+    exif = Image.Exif()
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        try:
+            exif.load(data)
+        except Exception:  # noqa: BLE001 - a damaged IFD means "no EXIF", as for a JPEG
+            exif = Image.Exif()
+    fallback = camera_time.isoformat(timespec="seconds") if camera_time and camera_time.year > 1970 else None
+    return _metadata(exif, fallback, upright_size, mtime_ns, fallback_source="RAW capture time")
+
+
+def _metadata(exif: Image.Exif, fallback_date: str | None, upright_size: tuple[int, int], mtime_ns: int, *,
+              fallback_source: str = "XMP") -> PhotoMetadata:
     date, source = _date_taken(exif)
     if date is None:
-        date, source = _xmp_date(image.info.get("xmp")), "XMP"
+        date, source = fallback_date, fallback_source
     if date is None:
         date, source = _file_time(mtime_ns), "mtime"
     latitude, longitude = _gps(exif)

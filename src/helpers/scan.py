@@ -25,6 +25,8 @@ CLUTTER_DIRS = frozenset({
 CLUTTER_FILES = frozenset({"Thumbs.db", "desktop.ini", "ehthumbs.db"})
 
 _MIB = 1 << 20
+DEVELOPED_EXTENSIONS = frozenset({".jpg", ".jpeg", ".heic", ".heif"})
+RAW_PAIR = "RAW beside its JPEG"  # the reason a RAW file of a RAW + JPEG pair is not indexed on its own
 
 
 @dataclass(frozen=True)
@@ -120,9 +122,14 @@ def walk(root: Path) -> Iterator[FileEntry | Skipped]:
             yield Skipped(rel_dir or ".", "unreadable folder", str(error))
             continue
         subfolders = []
+        developed = _developed_stems(children)
         for entry in children:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if entry.name.startswith(".") or entry.name in CLUTTER_FILES or entry.name in CLUTTER_DIRS:
+                continue
+            sibling = developed.get(_raw_stem(entry.name) or "")
+            if sibling is not None:
+                yield Skipped(rel, RAW_PAIR, f"indexed as {sibling}")
                 continue
             item = _stat_entry(entry, rel)
             if isinstance(item, str):  # "dir"
@@ -130,6 +137,18 @@ def walk(root: Path) -> Iterator[FileEntry | Skipped]:
             elif item is not None:
                 yield item
         pending.extend(reversed(subfolders))  # depth-first, in name order
+
+
+def _developed_stems(children: list[os.DirEntry[str]]) -> dict[str, str]:
+    """Lower-case name stems of the JPEG and HEIC files in one folder: a camera RAW file with the
+    same stem beside one of them is the same shot, and is indexed once, as the developed file."""
+    return {os.path.splitext(entry.name)[0].lower(): entry.name for entry in children
+            if os.path.splitext(entry.name)[1].lower() in DEVELOPED_EXTENSIONS}
+
+
+def _raw_stem(name: str) -> str | None:
+    stem, extension = os.path.splitext(name)
+    return stem.lower() if extension.lower() in formats.RAW_EXTENSIONS else None
 
 
 def _stat_entry(entry: os.DirEntry[str], rel: str) -> FileEntry | Skipped | str | None:
@@ -156,7 +175,7 @@ def identify(root: Path, entry: FileEntry) -> PhotoRecord | Skipped | None:
     try:
         with open(path, "rb") as handle:
             head = handle.read(formats.SNIFF_BYTES)
-            format_name = formats.sniff(head)
+            format_name = formats.identify(head, entry.rel_path)
             if format_name is None:
                 return _not_an_image(entry, head)
             content_hash = _quick_hash(handle, head, entry.size)
