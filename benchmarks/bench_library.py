@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.embedding import Batch, EmbeddedPhoto
 from helpers.index import PhotoIndex
 from helpers.metadata import PhotoMetadata
+from helpers.records import Batch, EmbeddedPhoto
 from helpers.scan import PhotoRecord
 from helpers.search import Filters, Library, Term
 

@@ -29,9 +29,8 @@ from helpers.duplicates import (
     star_groups,
 )
 from helpers.edits import EDITS, edited_copies
-from helpers.embedding import make_thumbnail
 from helpers.errors import BadInput
-from helpers.images import load_photo
+from helpers.images import load_photo, make_thumbnail
 from helpers.index import PhotoIndex, PhotoRow
 from helpers.indexer import update_index
 from helpers.models import load_model

@@ -18,10 +18,9 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import display
 
-from .embedding import make_thumbnail
 from .errors import PhotoSearchError, PhotoSkipped
 from .gallery import jpeg_data_uri
-from .images import LoadOptions, load_photo, load_photo_bytes
+from .images import LoadOptions, load_photo, load_photo_bytes, make_thumbnail
 from .index import PhotoIndex, PhotoRow
 from .indexer import update_index
 from .search import Filters, Library, Result, SearchOutcome, Term

@@ -19,9 +19,9 @@ import numpy as np
 
 from .duplicates import DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
 from .edits import EDITS, edited_copies
-from .embedding import embed_images, make_thumbnail
+from .embedding import embed_images
 from .errors import BadInput, PhotoSkipped
-from .images import LoadOptions, load_photo
+from .images import LoadOptions, load_photo, make_thumbnail
 from .index import PhotoIndex
 from .models import Embedder
 from .progress import progress_bar

@@ -1,19 +1,14 @@
 """The embedding pipeline: decode photos on worker threads while the model runs on batches.
 
-Decoding (Pillow, libjpeg, libheif) releases the GIL, so a few threads keep the model fed
-without the cost of worker processes. Decoding starts at once, even while the model is still
-loading (importing PyTorch alone takes seconds), and runs a bounded number of photos ahead, so
-memory stays flat however large the library.
+Decoding starts at once, even while the model is still loading, and runs a bounded number of
+photos ahead (`workers.run_ahead`), so memory stays flat however large the library.
 """
 
 from __future__ import annotations
 
-import io
-import os
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -22,46 +17,17 @@ import numpy as np
 from PIL import Image
 
 from .errors import BadInput, PhotoSkipped
-from .images import LoadOptions, load_photo
+from .images import LoadOptions, load_photo, make_thumbnail
 from .metadata import PhotoMetadata
 from .models import Embedder
 from .progress import progress_bar
+from .records import Batch, EmbeddedPhoto, Rejected
 from .scan import PhotoRecord
+from .workers import default_workers, run_ahead
 
-THUMBNAIL_SIDE = 256  # the longer side of cached thumbnails: enough for grids and galleries
-THUMBNAIL_QUALITY = 82
 LOOKAHEAD_BATCHES = 8  # decoded photos waiting for the model, in batches (uint8 crops: ~200 KB each)
 
 T = TypeVar("T")
-R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class EmbeddedPhoto:
-    """One photo through the pipeline: its vector, what the file says, and a small thumbnail."""
-
-    record: PhotoRecord
-    format: str
-    metadata: PhotoMetadata
-    vector: np.ndarray
-    thumbnail: bytes  # JPEG, EXIF-upright
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A photo the decoder refused, with the reason to report."""
-
-    record: PhotoRecord
-    reason: str
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Batch:
-    """What one model call produced: committed to the index as one transaction."""
-
-    embedded: list[EmbeddedPhoto]
-    rejected: list[Rejected]
 
 
 @dataclass
@@ -91,10 +57,6 @@ class _Decoded:
     metadata: PhotoMetadata
     image: Image.Image  # upright RGB, short side = the model's decode side
     thumbnail: bytes
-
-
-def default_workers() -> int:
-    return max(1, min(8, os.cpu_count() or 1))
 
 
 def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | Future[Embedder], *,
@@ -167,14 +129,6 @@ def embed_images(images: list[Image.Image], embedder: Embedder) -> np.ndarray:
     return embedder.embed_pixels(preprocess.normalise(np.stack([preprocess.crop(image) for image in images])))
 
 
-def make_thumbnail(image: Image.Image) -> bytes:
-    thumbnail = image.copy()
-    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC)
-    buffer = io.BytesIO()
-    thumbnail.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY)
-    return buffer.getvalue()
-
-
 def _run_model(embedder: Embedder, decoded: list[_Decoded], rejected: list[Rejected], times: StageTimes) -> Batch:
     if not decoded:
         return Batch([], rejected)
@@ -188,15 +142,3 @@ def _run_model(embedder: Embedder, decoded: list[_Decoded], rejected: list[Rejec
     embedded = [EmbeddedPhoto(item.record, item.format, item.metadata, vector, item.thumbnail)
                 for item, vector in zip(decoded, vectors, strict=True)]
     return Batch(embedded, rejected)
-
-
-def run_ahead(function: Callable[[T], R], items: Iterable[T], workers: int, lookahead: int) -> Iterator[R]:
-    """`map(function, items)` on a thread pool, in order, with at most `lookahead` items in flight."""
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
-        in_flight: deque[Future[R]] = deque()
-        for item in items:
-            in_flight.append(pool.submit(function, item))
-            if len(in_flight) >= lookahead:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()

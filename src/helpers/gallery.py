@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .embedding import make_thumbnail
 from .errors import BadInput
-from .images import LoadOptions, load_photo
+from .images import LoadOptions, load_photo, make_thumbnail
 from .search import Library, Term
 
 

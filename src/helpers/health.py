@@ -11,13 +11,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .embedding import default_workers, run_ahead
 from .errors import PhotoSkipped
 from .images import LoadOptions, load_photo
 from .index import PhotoIndex
 from .metadata import PhotoMetadata
 from .progress import progress_bar
 from .scan import PhotoRecord, ScanResult, Skipped, scan
+from .workers import default_workers, run_ahead
 
 # Decoding at model size is enough to prove a file decodes fully (JPEG draft decoding still
 # reads every byte of the stream) and is several times faster than full resolution.

@@ -231,6 +231,19 @@ def _to_uint8(values: np.ndarray) -> np.ndarray:
     return (values.astype(np.uint32) * 255 // top).clip(0, 255).astype(np.uint8)
 
 
+THUMBNAIL_SIDE = 256  # the longer side of cached thumbnails: enough for grids and galleries
+THUMBNAIL_QUALITY = 82
+
+
+def make_thumbnail(image: Image.Image) -> bytes:
+    """A small JPEG of an upright photo, cached in the index: grids and galleries never reopen originals."""
+    thumbnail = image.copy()
+    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    thumbnail.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY)
+    return buffer.getvalue()
+
+
 def shrink_to_min_side(image: Image.Image, min_side: int) -> Image.Image:
     """Resize (down only) so the shorter side is `min_side`; aspect ratio kept. One antialiased
     bicubic resize with torchvision's size rounding, as open_clip and timm do: the model's own

@@ -21,9 +21,9 @@ from typing import IO, Any, Self
 
 import numpy as np
 
-from .embedding import Batch
 from .errors import BadInput, IndexBusy, IndexUnusable, quoted
 from .metadata import PhotoMetadata
+from .records import Batch
 from .scan import PhotoRecord, Skipped
 
 DB_NAME = "index.sqlite"

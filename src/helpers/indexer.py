@@ -18,11 +18,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .embedding import StageTimes, default_workers, embed_records, run_ahead
+from .embedding import StageTimes, embed_records
 from .errors import BadInput, ModelMismatch
 from .index import SCHEMA_VERSION, KnownFile, PhotoIndex, SkippedFile
 from .models import Embedder, chosen_model_name, input_side, load_model
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
+from .workers import default_workers, run_ahead
 
 
 @dataclass
