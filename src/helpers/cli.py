@@ -10,15 +10,16 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, NoReturn
 
 from . import __version__
 from .engines import ENGINES, ENV_ENGINE
 from .errors import BadInput, PhotoSearchError, quoted
-from .images import LoadOptions
+from .images import DEFAULT_MAX_MEGAPIXELS
 from .index import PhotoIndex
 from .models import list_models, load_model
+from .options import IndexOptions
 from .search import Filters, Library, Term, parse_day, parse_query
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"embedding model: {', '.join(list_models())} (default: $PHOTO_SEARCH_MODEL or clip)")
     _add_engine(index)
     index.add_argument("--reembed", action="store_true", help="rebuild every vector (needed to change model)")
-    index.add_argument("--batch-size", type=_positive_int, default=32, help="photos per model call (default: 32)")
+    index.add_argument("--batch-size", type=_positive_int, default=IndexOptions.batch_size,
+                       help="photos per model call (default: %(default)s)")
     index.add_argument("--workers", type=_positive_int, default=None, help="decode threads (default: cores)")
     _add_megapixels(index)
     index.set_defaults(handler=run_index)
@@ -168,7 +170,7 @@ def _positive_int(text: str) -> int:
 
 
 def _add_megapixels(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-megapixels", type=float, default=LoadOptions.max_megapixels,
+    parser.add_argument("--max-megapixels", type=float, default=DEFAULT_MAX_MEGAPIXELS,
                         help="skip images larger than this (default: %(default)g)")
 
 
@@ -182,9 +184,9 @@ def _show_progress(args: argparse.Namespace) -> bool:
 def run_index(args: argparse.Namespace) -> dict[str, Any]:
     from .indexer import update_index
 
-    summary = update_index(args.photos_dir, args.index, model=args.model, reembed=args.reembed,
-                           batch_size=args.batch_size, workers=args.workers, max_megapixels=args.max_megapixels,
-                           progress=_show_progress(args), engine=args.engine)
+    options = IndexOptions(model=args.model, engine=args.engine, reembed=args.reembed, batch_size=args.batch_size,
+                           workers=args.workers, max_megapixels=args.max_megapixels)
+    summary = update_index(args.photos_dir, args.index, options, progress=_show_progress(args))
     return summary.as_dict()
 
 
@@ -284,12 +286,12 @@ def run_dupes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_report(args: argparse.Namespace) -> dict[str, Any]:
-    from .health import health_report, index_health
+    from .health import REPORT_OPTIONS, health_report, index_health
 
     if args.index:
         with PhotoIndex.open(args.index) as index:
             return index_health(index).as_dict()
-    report = health_report(args.photos_dir, LoadOptions(min_side=224, max_megapixels=args.max_megapixels),
+    report = health_report(args.photos_dir, replace(REPORT_OPTIONS, max_megapixels=args.max_megapixels),
                            workers=args.workers, progress=_show_progress(args))
     return report.as_dict()
 

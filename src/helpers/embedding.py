@@ -20,10 +20,11 @@ from .errors import BadInput, PhotoSkipped
 from .images import LoadOptions, load_photo, make_thumbnail
 from .metadata import PhotoMetadata
 from .models import Embedder
+from .options import DEFAULT_OPTIONS, IndexOptions
 from .progress import progress_bar
 from .records import Batch, EmbeddedPhoto, Rejected
 from .scan import PhotoRecord
-from .workers import default_workers, run_ahead
+from .workers import run_ahead
 
 LOOKAHEAD_BATCHES = 8  # decoded photos waiting for the model, in batches (uint8 crops: ~200 KB each)
 
@@ -59,10 +60,10 @@ class _Decoded:
     thumbnail: bytes
 
 
-def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | Future[Embedder], *,
-                  decode_side: int | None = None, total: int | None = None, batch_size: int = 32,
-                  workers: int | None = None, max_megapixels: float = 250.0,
-                  progress: bool = False, times: StageTimes | None = None) -> Iterator[Batch]:
+def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | Future[Embedder],
+                  options: IndexOptions = DEFAULT_OPTIONS, *, decode_side: int | None = None,
+                  total: int | None = None, progress: bool = False,
+                  times: StageTimes | None = None) -> Iterator[Batch]:
     """Decode and embed `records`, yielding one Batch per model call, in order.
 
     `model` may still be loading (a Future): photos are decoded at `decode_side` meanwhile.
@@ -72,12 +73,12 @@ def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | 
     if decode_side is None:
         model = model.result() if isinstance(model, Future) else model
         decode_side = model.preprocess.resize_to
-    options = LoadOptions(min_side=decode_side, max_megapixels=max_megapixels)
+    loading = LoadOptions(min_side=decode_side, max_megapixels=options.max_megapixels)
 
     def decode(record: PhotoRecord) -> _Decoded | Rejected:
         started = time.perf_counter()
         try:
-            photo = load_photo(root / record.rel_path, options, display_path=record.rel_path,
+            photo = load_photo(root / record.rel_path, loading, display_path=record.rel_path,
                                mtime_ns=record.mtime_ns)
         except PhotoSkipped as error:
             return Rejected(record, error.reason, error.detail)
@@ -85,7 +86,7 @@ def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | 
             times.add("decode", started)
         return _Decoded(record, photo.format, photo.metadata, photo.image, make_thumbnail(photo.image))
 
-    decoded = run_ahead(decode, records, workers or default_workers(), lookahead=LOOKAHEAD_BATCHES * batch_size)
+    decoded = run_ahead(decode, records, options.threads, lookahead=LOOKAHEAD_BATCHES * options.batch_size)
     pending: list[_Decoded] = []
     rejected: list[Rejected] = []
     for item in progress_bar(_timed_iteration(decoded, times), total=total, unit="photo", desc="indexing",
@@ -94,7 +95,7 @@ def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | 
             rejected.append(item)
         else:
             pending.append(item)
-        if len(pending) >= batch_size:
+        if len(pending) >= options.batch_size:
             model = _ready(model, decode_side)
             yield _run_model(model, pending, rejected, times)
             pending, rejected = [], []

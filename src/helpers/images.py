@@ -47,6 +47,10 @@ _UPRIGHT = {
 _WHITE = (255, 255, 255)
 
 
+# A 250-megapixel photo decodes in about 1.4 GB; a decompression bomb claims thousands of megapixels.
+DEFAULT_MAX_MEGAPIXELS = 250.0
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     """How to decode.
@@ -58,7 +62,7 @@ class LoadOptions:
     """
 
     min_side: int | None = None
-    max_megapixels: float = 250.0
+    max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
 
 
 @dataclass

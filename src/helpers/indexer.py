@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,9 @@ from .embedding import StageTimes, embed_records
 from .errors import BadInput, ModelMismatch
 from .index import SCHEMA_VERSION, KnownFile, PhotoIndex, SkippedFile
 from .models import Embedder, chosen_model_name, input_side, load_model
+from .options import DEFAULT_OPTIONS, IndexOptions
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
-from .workers import default_workers, run_ahead
+from .workers import run_ahead
 
 
 @dataclass
@@ -75,35 +76,39 @@ class _Plan:
     removed: list[int] = field(default_factory=list)
 
 
-def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str], *,
-                 model: str | None = None, reembed: bool = False, batch_size: int = 32,
-                 workers: int | None = None, max_megapixels: float = 250.0, progress: bool = False,
-                 embedder: Embedder | None = None, engine: str | None = None) -> UpdateSummary:
-    """Bring the index at `index_dir` up to date with `photos_dir` (created if missing)."""
+def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLike[str],
+                 options: IndexOptions = DEFAULT_OPTIONS, *, embedder: Embedder | None = None,
+                 progress: bool = False, **settings: Any) -> UpdateSummary:
+    """Bring the index at `index_dir` up to date with `photos_dir` (created if missing).
+
+    `settings` override fields of `options` (`update_index(photos, index, model="clip")`);
+    `embedder` hands over a model already loaded.
+    """
+    options = replace(options, **settings)
     started = time.perf_counter()
     root = library_root(photos_dir)
     index_path = _check_index_location(root, index_dir)
     summary = UpdateSummary()
     with PhotoIndex.open(index_path, create=True) as index, index.writer(), \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="model") as loader:
-        wanted = _settle_model(index, root, embedder.id if embedder else chosen_model_name(model), reembed)
+        wanted = _settle_model(index, root, embedder.id if embedder else chosen_model_name(options.model),
+                               options.reembed)
         changes = _compare(root, index)
         # The model loads in the background (importing PyTorch alone takes seconds) while files are
         # hashed and decoded; started early only when some photo is certainly new, not just moved.
         loading: Embedder | Future[Embedder] | None = embedder
         if loading is None and len(changes.fresh) > len(changes.gone):
-            loading = loader.submit(load_model, wanted, engine=engine)
+            loading = loader.submit(load_model, wanted, engine=options.engine)
         started_hashing = time.perf_counter()
-        plan = _plan(root, changes, workers or default_workers())
+        plan = _plan(root, changes, options.threads)
         summary.stages.add("hash", started_hashing)
         _apply(index, plan)
         if plan.to_embed:
-            loading = loading or loader.submit(load_model, wanted, engine=engine)
+            loading = loading or loader.submit(load_model, wanted, engine=options.engine)
             side = embedder.preprocess.resize_to if embedder else input_side(wanted)
             embed_started = time.perf_counter()
-            for batch in embed_records(root, plan.to_embed, loading, decode_side=side, total=len(plan.to_embed),
-                                       batch_size=batch_size, workers=workers, max_megapixels=max_megapixels,
-                                       progress=progress, times=summary.stages):
+            for batch in embed_records(root, plan.to_embed, loading, options, decode_side=side,
+                                       total=len(plan.to_embed), progress=progress, times=summary.stages):
                 if summary.embedded == 0:
                     ready = loading.result() if isinstance(loading, Future) else loading
                     _adopt_model(index, ready, root)
