@@ -30,8 +30,8 @@ def write_synthetic(folder: Path, count: int) -> None:
 
     vectors = clustered_vectors(count)
     with PhotoIndex.open(folder, create=True) as index:
-        index.set_config({"model_id": "synthetic", "fingerprint": "none", "dimension": vectors.shape[1],
-                          "photos_root": "/nonexistent"})
+        index.set_config(model_id="synthetic", fingerprint="none", dimension=vectors.shape[1],
+                         photos_root="/nonexistent")
         for start in range(0, count, 5000):
             photos = [EmbeddedPhoto(PhotoRecord(f"{i // 1000:03d}/IMG_{i:06d}.jpg", 1, 1, "JPEG", f"{i:032x}"), "JPEG",
                                     PhotoMetadata(4000, 3000, f"20{10 + i % 15:02d}-06-01T12:00:00", "DateTimeOriginal",

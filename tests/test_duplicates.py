@@ -209,7 +209,7 @@ def test_dupes_cli_json_shape_and_stored_threshold(pairs_index: Path, photo_sear
         assert set(group) >= {"keep", "members"}
         assert all(set(m) == {"path", "score", "kind"} and m["kind"] in ("exact", "near") for m in group["members"])
     with PhotoIndex.open(pairs_index) as index:
-        index.set_config({"dupes": {"threshold": 0.9}})
+        index.set_config(dupes={"threshold": 0.9})
         index.db.commit()
         assert Settings.of_index(index).threshold == 0.9
         assert Settings.of_index(index, 0.5).threshold == 0.5
@@ -236,7 +236,7 @@ def test_exact_copies_found_when_the_photo_folder_is_unreachable(tmp_path: Path,
     shutil.copytree(pairs_index, index_dir)
     with PhotoIndex.open(index_dir) as index:
         with index.transaction() as db:
-            index.set_config({"photos_root": str(tmp_path / "unplugged-drive")}, db)
+            index.set_config(db, photos_root=str(tmp_path / "unplugged-drive"))
         offline = find_duplicates(index)
     exact = {m.path for g in report.groups for m in g.members if m.kind == "exact"}
     assert exact and exact == {m.path for g in offline.groups for m in g.members if m.kind == "exact"}

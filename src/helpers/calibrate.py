@@ -177,6 +177,11 @@ def calibrate(index: PhotoIndex, embedder: Embedder, *, sample: int = 20, target
     calibration = choose(score_edits(index, embedder, sample=sample, seed=seed, show_progress=show_progress),
                          target_precision)
     if save:
-        with index.transaction() as db:
-            index.set_config({"dupes": calibration.as_dict()}, db)
+        store(index, calibration)
     return calibration
+
+
+def store(index: PhotoIndex, calibration: Calibration) -> None:
+    """Keep a calibration in the index: `dupes` then uses its threshold unless told otherwise."""
+    with index.transaction() as db:
+        index.set_config(db, dupes=calibration.as_dict())

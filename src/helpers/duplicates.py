@@ -19,10 +19,10 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self, TypedDict
 
 import numpy as np
 
@@ -62,18 +62,35 @@ class Settings:
 
     @classmethod
     def of_index(cls, index: PhotoIndex, threshold: float | None = None) -> Settings:
-        stored = index.config().get("dupes") or {}
+        stored = index.config().dupes or {}
         settings = cls(**{key: stored[key] for key in ("threshold", "candidate_cosine", "signature_cosine")
                           if key in stored})
         return settings if threshold is None else Settings(threshold, settings.candidate_cosine,
                                                            settings.signature_cosine)
 
 
+CopyKind = Literal["exact", "near", "similar"]  # same bytes; the same photo edited; another shot
+
+
+class MemberRow(TypedDict):
+    path: str
+    score: float
+    kind: CopyKind
+
+
+class GroupRow(TypedDict):
+    """One group in `photo-search dupes --json`."""
+
+    keep: str
+    reason: str
+    members: list[MemberRow]
+
+
 @dataclass(frozen=True)
 class Member:
     path: str
     score: float  # 1.0 for exact copies; the verification score for near; cosine for similar
-    kind: str  # "exact" | "near" | "similar"
+    kind: CopyKind
 
 
 @dataclass
@@ -84,8 +101,9 @@ class Group:
     reason: str
     members: list[Member] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"keep": self.keep, "reason": self.reason, "members": [asdict(m) for m in self.members]}
+    def as_dict(self) -> GroupRow:
+        return {"keep": self.keep, "reason": self.reason,
+                "members": [{"path": m.path, "score": m.score, "kind": m.kind} for m in self.members]}
 
 
 @dataclass
@@ -303,7 +321,7 @@ def _verdict(a: Fingerprint | None, b: Fingerprint | None, threshold: float) -> 
 
 
 def pair_kind(a: PhotoRow, b: PhotoRow, verdict: Verdict, cosine: float, threshold: float,
-              photos_root: Path | None = None) -> str | None:
+              photos_root: Path | None = None) -> CopyKind | None:
     """near: verified copy; similar: the same scene but not the same shot; None: unrelated.
     Two photos whose cameras recorded different capture times are different shots, however
     alike their pixels (a burst, an HDR pair): similar at most, never duplicates."""

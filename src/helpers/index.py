@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Self
 
@@ -63,6 +63,25 @@ CREATE TABLE thumbnails (
 """
 # Step-by-step migrations: _MIGRATIONS[n] takes a database at version n to n + 1.
 _MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """What an index records about itself (its config table), typed. The model fields let it refuse
+    vectors from any other model; `dupes` is the duplicate finder's calibration, when measured."""
+
+    model_id: str | None = None
+    fingerprint: str | None = None
+    dimension: int | None = None
+    preprocess: dict[str, Any] | None = None
+    photos_root: str | None = None
+    format_version: int | None = None
+    created: str | None = None
+    generation: int = 0  # bumped by every change to the set of vectors (names the faiss cache)
+    dupes: dict[str, Any] | None = None
+
+
+_CONFIG_KEYS = frozenset(field.name for field in fields(IndexConfig))
 
 
 @dataclass(frozen=True)
@@ -231,20 +250,25 @@ class PhotoIndex:
 
     # --- configuration ------------------------------------------------------------------
 
-    def config(self) -> dict[str, Any]:
-        return {key: json.loads(value) for key, value in self.db.execute("SELECT key, value FROM config")}
+    def config(self) -> IndexConfig:
+        stored = {key: json.loads(value) for key, value in self.db.execute("SELECT key, value FROM config")}
+        return IndexConfig(**{key: value for key, value in stored.items() if key in _CONFIG_KEYS})
 
-    def set_config(self, values: dict[str, Any], db: sqlite3.Connection | None = None) -> None:
+    def set_config(self, db: sqlite3.Connection | None = None, **values: Any) -> None:
+        """Store some fields of the IndexConfig (in `db`'s transaction when given)."""
+        unknown = set(values) - _CONFIG_KEYS
+        if unknown:
+            raise ValueError(f"not index config fields: {', '.join(sorted(unknown))}")
         (db or self.db).executemany("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)",
                                     [(key, json.dumps(value)) for key, value in values.items()])
 
     @property
     def model_id(self) -> str | None:
-        return self.config().get("model_id")
+        return self.config().model_id
 
     @property
     def photos_root(self) -> Path | None:
-        root = self.config().get("photos_root")
+        root = self.config().photos_root
         return Path(root) if root else None
 
     # --- reading ------------------------------------------------------------------------
@@ -273,7 +297,7 @@ class PhotoIndex:
     def load_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of every indexed photo, in id order. Checks that every vector has the
         index's dimension, so a damaged or mixed index is refused rather than misread."""
-        dimension = self.config().get("dimension")
+        dimension = self.config().dimension
         rows = self.db.execute("SELECT id, vector FROM photos WHERE status = 'indexed' ORDER BY id").fetchall()
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
         if not rows:
@@ -302,7 +326,7 @@ class PhotoIndex:
 
     def ann_cache(self) -> Path:
         """Where the approximate-search structure for the current state lives; older ones go."""
-        current = self.folder / f"ann-{self.config().get('generation', 0)}.faiss"
+        current = self.folder / f"ann-{self.config().generation}.faiss"
         for stale in self.folder.glob("ann-*.faiss"):
             if stale != current:
                 stale.unlink(missing_ok=True)

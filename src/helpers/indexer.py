@@ -156,18 +156,18 @@ def _settle_model(index: PhotoIndex, root: Path, requested: str | None, reembed:
     if current is not None and reembed:
         index.clear()
     elif index.photos_root not in (None, root):
-        index.set_config({"photos_root": str(root)})  # the library moved; relative paths still hold
+        index.set_config(photos_root=str(root))  # the library moved; relative paths still hold
     return requested or current
 
 
 def _adopt_model(index: PhotoIndex, embedder: Embedder, root: Path) -> None:
     """Record the loaded model in a new (or cleared) index; check an existing one still matches."""
     stored = index.config()
-    if stored.get("model_id") is None:
-        index.set_config({**embedder.describe(), "photos_root": str(root), "format_version": SCHEMA_VERSION,
-                          "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
-    elif stored.get("fingerprint") != embedder.fingerprint or stored["model_id"] != embedder.id:
-        raise ModelMismatch(f"{stored['model_id']} (weights {stored.get('fingerprint')})",
+    if stored.model_id is None:
+        index.set_config(**embedder.describe(), photos_root=str(root), format_version=SCHEMA_VERSION,
+                         created=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    elif stored.fingerprint != embedder.fingerprint or stored.model_id != embedder.id:
+        raise ModelMismatch(f"{stored.model_id} (weights {stored.fingerprint})",
                             f"{embedder.id} (weights {embedder.fingerprint})")
 
 

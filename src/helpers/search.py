@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -57,12 +57,21 @@ class Term:
     weight: float = 1.0
 
 
+class ResultRow(TypedDict):
+    """One result in `photo-search search --json`."""
+
+    path: str
+    score: float
+    date: str | None
+    folder: str
+
+
 @dataclass(frozen=True)
 class Result:
     photo: PhotoRow
     score: float
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ResultRow:
         return {"path": self.photo.path, "score": round(self.score, 4), "date": self.photo.date_taken,
                 "folder": self.photo.folder}
 
@@ -88,10 +97,10 @@ class Library:
         self.index = index
         self.engine = engine
         config = index.config()
-        if not config.get("model_id"):
+        if not config.model_id:
             raise BadInput(f"the index at {index.folder} is empty: run `photo-search index` first")
-        self.model_id: str = config["model_id"]
-        self.fingerprint: str | None = config.get("fingerprint")
+        self.model_id: str = config.model_id
+        self.fingerprint: str | None = config.fingerprint
         if embedder is not None:
             self._check_model(embedder)
         self._embedder = embedder
