@@ -148,7 +148,7 @@ def index_folder(folder: Path, index_dir: Path) -> float:
 
 def edits_folder(target: Path, sample: int) -> None:
     """Originals from retrieval/ and every edit kind of each (decoded, then saved as JPEG files)."""
-    from helpers.edits import EDITS, edited_copies
+    from helpers.duplicates.edits import EDITS, edited_copies
     from helpers.images import LoadOptions, load_photo
 
     if target.exists():

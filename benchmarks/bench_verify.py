@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.duplicates.verify import fingerprint, verify_both
 from helpers.index import PhotoIndex
-from helpers.verify import fingerprint, verify_both
 
 BENCH = Path(__file__).resolve().parents[1] / "data" / "bench"
 CALTECH = "retrieval/caltech101/{}/image_{:04d}.jpg"

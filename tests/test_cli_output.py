@@ -29,7 +29,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, practice_library: Path,
     """Each command as a person types it, on the practice library with a model that needs no weights."""
     work = tmp_path_factory.mktemp("output")
     index = work / "index"
-    photo = sorted(practice_library.rglob("*.jpg"))[0]
+    photo = min(practice_library.rglob("*.jpg"))
     commands = {
         "report": ["report", str(practice_library)],
         "index": ["index", str(practice_library), "--index", str(index), "--model", "baseline-histogram"],

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from conftest import PhotoSearch
 from PIL import Image
 
-from helpers.calibrate import Scored, calibrate, choose
 from helpers.duplicates import (
     DEFAULT_SIGNATURE_COSINE,
     DEFAULT_THRESHOLD,
@@ -28,14 +27,15 @@ from helpers.duplicates import (
     pairs_above,
     star_groups,
 )
-from helpers.edits import EDITS, edited_copies
+from helpers.duplicates.calibrate import Scored, calibrate, choose
+from helpers.duplicates.edits import EDITS, edited_copies
+from helpers.duplicates.review import move_copies, undo_moves, write_review_list
+from helpers.duplicates.verify import fingerprint, turn_free_signature, verify
 from helpers.errors import BadInput
 from helpers.images import load_photo, make_thumbnail
 from helpers.index import PhotoIndex, PhotoRow
 from helpers.indexer import update_index
 from helpers.models import load_model
-from helpers.review import move_copies, undo_moves, write_review_list
-from helpers.verify import fingerprint, turn_free_signature, verify
 
 SIMILAR = ("burst", "stereo", "26 s later")
 # Not among the edit kinds the finder promises: a 45-degree turn on an enlarged canvas, and a

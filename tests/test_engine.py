@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.engines import chosen_engine
 from helpers.errors import BadInput, ExportFailed
-from helpers.export import TowerToExport, make_export
 from helpers.images import LoadOptions, load_photo
 from helpers.indexer import update_index
 from helpers.models import MODELS, find_spec, list_models, load_model
-from helpers.preprocess import Preprocess
+from helpers.models.engines import chosen_engine
+from helpers.models.export import TowerToExport, make_export
+from helpers.models.preprocess import Preprocess
+from helpers.models.tokenizer import ClipTokenizer, canonicalize, shipped_vocab
 from helpers.search import Library
-from helpers.tokenizer import ClipTokenizer, canonicalize, shipped_vocab
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from dataclasses import asdict, replace
 from typing import Any, NoReturn
 
 from . import __version__
-from .engines import ENGINES, ENV_ENGINE
 from .errors import BadInput, PhotoSearchError, quoted
 from .images import DEFAULT_MAX_MEGAPIXELS
 from .index import PhotoIndex
 from .models import list_models, load_model
+from .models.engines import ENGINES, ENV_ENGINE
 from .options import IndexOptions
 from .search import Filters, Library, Term, parse_day, parse_query
 
@@ -256,9 +256,9 @@ def run_gallery(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_dupes(args: argparse.Namespace) -> dict[str, Any]:
-    from .calibrate import calibrate
     from .duplicates import find_duplicates
-    from .review import move_copies, undo_moves, write_review_list
+    from .duplicates.calibrate import calibrate
+    from .duplicates.review import move_copies, undo_moves, write_review_list
 
     if args.undo:
         return undo_moves(args.undo)

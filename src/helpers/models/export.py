@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import ExportDamaged, ExportFailed
+from ..scan import hash_file
 from .engines import OnnxTower, inference_threads, onnx_session
-from .errors import ExportDamaged, ExportFailed
-from .scan import hash_file
 
 if TYPE_CHECKING:
     import torch

@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from .duplicates import DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
+from ..embedding import embed_images
+from ..errors import BadInput, PhotoSkipped
+from ..images import LoadOptions, load_photo, make_thumbnail
+from ..index import PhotoIndex
+from ..models import Embedder
+from ..progress import progress_bar
+from . import DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
 from .edits import EDITS, edited_copies
-from .embedding import embed_images
-from .errors import BadInput, PhotoSkipped
-from .images import LoadOptions, load_photo, make_thumbnail
-from .index import PhotoIndex
-from .models import Embedder
-from .progress import progress_bar
 from .verify import fingerprint, turn_free_signature, verify_both
 
 LOOK_ALIKES = 5  # library photos each copy is checked against as a hard negative

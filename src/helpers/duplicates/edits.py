@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
-from .images import LoadOptions, load_photo_bytes
+from ..images import LoadOptions, load_photo_bytes
 
 Edit = Callable[[Image.Image, random.Random], Image.Image]
 

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ..errors import BadInput, ExportDamaged, ExportFailed, ModelUnavailable, NoTextEncoder, quoted
 from .engines import TorchTower, Tower, chosen_engine, describe_engine
-from .errors import BadInput, ExportDamaged, ExportFailed, ModelUnavailable, NoTextEncoder, quoted
 from .export import Export, TowerToExport, cache_root, discard, find_export, make_export
 from .preprocess import Preprocess
 

@@ -26,10 +26,10 @@ from typing import Any, Literal, Self, TypedDict
 
 import numpy as np
 
-from .index import PhotoIndex, PhotoRow
-from .metadata import subsecond_taken
-from .progress import progress_counter
-from .scan import full_hash
+from ..index import PhotoIndex, PhotoRow
+from ..metadata import subsecond_taken
+from ..progress import progress_counter
+from ..scan import full_hash
 from .verify import (
     NO_MATCH,
     SIGNATURE_LENGTH,

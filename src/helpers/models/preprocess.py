@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from .images import short_side_size
+from ..images import short_side_size
 
 ResizeMode = Literal["shortest", "squash", "longest"]
 Interpolation = Literal["bicubic", "bilinear"]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .errors import BadInput, quoted
+from ..errors import BadInput, quoted
 
 if TYPE_CHECKING:
     import onnxruntime

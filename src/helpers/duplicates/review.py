@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .duplicates import DupesReport
-from .errors import BadInput
+from ..errors import BadInput
+from . import DupesReport
 
 MANIFEST = "photo-search-moves.json"
 

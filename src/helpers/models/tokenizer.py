@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import regex
 
-from .errors import ModelUnavailable
+from ..errors import ModelUnavailable
 
 VOCAB_NAME = "bpe_simple_vocab_16e6.txt.gz"
 _MERGES = 49152 - 256 - 2  # the merges open_clip reads from the file
