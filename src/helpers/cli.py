@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any, NoReturn
 
 from . import __version__
-from .errors import BadInput, PhotoSearchError, quoted
+from .errors import INPUT_SHOWN, BadInput, PhotoSearchError, quoted
 from .images import DEFAULT_MAX_MEGAPIXELS
 from .index import PhotoIndex
 from .models import list_models, load_model
@@ -32,6 +33,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line (with where to look) instead of a usage dump."""
 
     def error(self, message: str) -> NoReturn:
+        # argparse quotes the offending value whole: a 100,000-character one is shortened here.
+        message = re.sub(rf"'([^']{{{INPUT_SHOWN + 1},}})'", lambda match: quoted(match.group(1)), message)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
