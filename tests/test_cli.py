@@ -83,9 +83,9 @@ def test_search_json_shape(cli_index: Path, practice_library: Path, photo_search
     result = json.loads(done.stdout)
     assert set(result) >= {"results", "took_ms"} and len(result["results"]) == 3
     for item in result["results"]:
-        assert set(item) == {"path", "score", "date", "folder"}
+        assert set(item) == {"path", "score", "date", "folder", "place"}  # the contract, DESIGN.md
         assert item["path"].startswith("edits/coffee")
-        assert item["folder"] == "edits" and item["date"].startswith("2024-12-24")
+        assert item["folder"] == "edits" and item["date"].startswith("2024-12-24") and item["place"] is None
 
 
 def test_search_filters_and_text_on_the_command_line(cli_index: Path, photo_search: PhotoSearch) -> None:

@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--since", metavar="YYYY-MM-DD", help="only photos taken on or after this day")
     search.add_argument("--until", metavar="YYYY-MM-DD", help="only photos taken on or before this day")
     search.add_argument("--camera", help="only photos from a camera whose make or model contains this")
+    search.add_argument("--place", help="only photos taken in this town, region or country (from their GPS)")
     search.add_argument("--min-score", type=float, default=None, help="drop results below this similarity")
     search.add_argument("--diversity", type=float, default=0.0,
                         help="0 to 1: prefer variety over near-identical results (default: 0)")
@@ -195,7 +196,7 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_search(args: argparse.Namespace) -> dict[str, Any]:
     filters = Filters(folder=args.folder, since=parse_day(args.since, "--since"),
-                      until=parse_day(args.until, "--until"), camera=args.camera)
+                      until=parse_day(args.until, "--until"), camera=args.camera, place=args.place)
     if not 0 <= args.diversity < 1:
         raise BadInput("--diversity must be at least 0 and below 1")
     if args.text is not None:
@@ -309,6 +310,8 @@ def _report_lines(result: dict[str, Any]) -> list[str]:
     if result["by_format"]:
         lines.append("formats: " + ", ".join(f"{name} {count}" for name, count in result["by_format"].items()))
     lines += [f"  skipped {item['path']}: {item['reason']}" for item in result["skipped"]]
+    if result.get("by_country"):
+        lines.append("places: " + ", ".join(f"{name} {count}" for name, count in result["by_country"].items()))
     return lines
 
 
@@ -324,7 +327,7 @@ def _index_lines(result: dict[str, Any]) -> list[str]:
 def _search_lines(result: dict[str, Any]) -> list[str]:
     lines = [f"note: {note}" for note in result.get("notes", [])]
     lines += [f"{item['score']:.3f}  {item['path']}" + (f"  ({item['date'][:10]})" if item["date"] else "")
-              for item in result["results"]]
+              + (f"  {item['place']}" if item.get("place") else "") for item in result["results"]]
     if not result["results"]:
         lines.append("no results")
     lines.append(f"({result['took_ms']:.0f} ms)")

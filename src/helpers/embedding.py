@@ -43,6 +43,7 @@ class StageTimes:
     preprocess: float = 0.0
     model: float = 0.0
     write: float = 0.0
+    places: float = 0.0
 
     def add(self, stage: str, started: float) -> None:
         setattr(self, stage, getattr(self, stage) + time.perf_counter() - started)

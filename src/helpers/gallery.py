@@ -11,7 +11,7 @@ import html
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import BadInput
 from .images import LoadOptions, load_photo, make_thumbnail
@@ -25,7 +25,8 @@ def write_gallery(library: Library, query: Term, out: str | os.PathLike[str], *,
     if root is not None and (out == root or root in out.parents):
         raise BadInput(f"{out} is inside the photo folder; write the gallery somewhere else")
     outcome = library.search([query], k=k)
-    results = [(r.photo.path, r.score, library.index.thumbnail(r.photo.id)) for r in outcome.results]
+    results = [GalleryItem(r.photo.path, r.score, library.index.thumbnail(r.photo.id), r.photo.place)
+               for r in outcome.results]
     if query.kind == "text":
         title, picture = f'"{query.value}"', None
     else:
@@ -42,7 +43,14 @@ def jpeg_data_uri(data: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
-def gallery_html(title: str, query_picture: bytes | None, results: Sequence[tuple[str, float, bytes | None]]) -> str:
+class GalleryItem(NamedTuple):
+    path: str
+    score: float
+    thumbnail: bytes | None
+    place: str | None = None
+
+
+def gallery_html(title: str, query_picture: bytes | None, results: Sequence[GalleryItem]) -> str:
     """One self-contained page: the query on top, then results with scores and names. Pictures are
     embedded (data: URIs), names are escaped, and no path outside the photo folder appears, so the
     page opens offline and can be shared without leaking where the photos live."""
@@ -52,8 +60,9 @@ def gallery_html(title: str, query_picture: bytes | None, results: Sequence[tupl
         return f'<img src="{jpeg_data_uri(data)}" alt="{html.escape(alt, quote=True)}">'
 
     cards = "\n".join(
-        f'<figure>{picture(data, path)}<figcaption><b>{score:.3f}</b> {html.escape(path)}</figcaption></figure>'
-        for path, score, data in results)
+        f'<figure>{picture(item.thumbnail, item.path)}<figcaption><b>{item.score:.3f}</b> {html.escape(item.path)}'
+        + (f'<br><span class="place">{html.escape(item.place)}</span>' if item.place else "")
+        + "</figcaption></figure>" for item in results)
     query = picture(query_picture, "query") if query_picture else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>

@@ -39,6 +39,7 @@ class HealthReport:
     loaded: list[LoadedFile] = field(repr=False, default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     ignored: int = 0
+    places: list[tuple[str, str]] | None = None  # (country, city) of each placed photo; from an index only
 
     @property
     def by_reason(self) -> dict[str, int]:
@@ -57,7 +58,10 @@ class HealthReport:
             "by_reason": self.by_reason,
             "by_format": self.by_format,
             "ignored": self.ignored,
-        }
+        } | ({} if self.places is None else {
+            "by_country": dict(Counter(country for country, _ in self.places).most_common()),
+            "by_city": dict(Counter(city for _, city in self.places).most_common()),
+        })
 
 
 def health_report(folder: str | os.PathLike[str], options: LoadOptions = REPORT_OPTIONS,
@@ -97,4 +101,5 @@ def index_health(index: PhotoIndex) -> HealthReport:
     """The same report from what an index recorded when it was built: no file is decoded."""
     loaded = [LoadedFile(record, record.format, metadata) for record, metadata in index.indexed_files()]
     skipped = index.skipped()
-    return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped)
+    places = [(row.country, row.city or row.region or "") for row in index.photo_rows() if row.country]
+    return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped, places=places)

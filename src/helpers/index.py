@@ -23,13 +23,14 @@ import numpy as np
 
 from .errors import BadInput, IndexBusy, IndexUnusable, quoted
 from .metadata import PhotoMetadata
+from .places import Place
 from .records import Batch
 from .scan import PhotoRecord, Skipped
 
 DB_NAME = "index.sqlite"
 LOCK_NAME = "index.lock"
 WRITER_WAIT = 15.0  # seconds a second `index` run waits for the first before saying it is busy
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VECTOR_DTYPE = np.float16
 
 _SCHEMA_V1 = """
@@ -61,8 +62,15 @@ CREATE TABLE thumbnails (
     jpeg BLOB NOT NULL
 );
 """
+# Version 2: where GPS photos were taken, in words (filled by the indexer; '' when nowhere near a town).
+_PLACES_V2 = """
+ALTER TABLE photos ADD COLUMN city TEXT;
+ALTER TABLE photos ADD COLUMN region TEXT;
+ALTER TABLE photos ADD COLUMN country TEXT;
+ALTER TABLE photos ADD COLUMN district TEXT
+"""
 # Step-by-step migrations: _MIGRATIONS[n] takes a database at version n to n + 1.
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _PLACES_V2}
 
 
 @dataclass(frozen=True)
@@ -122,14 +130,26 @@ class PhotoRow:
     latitude: float | None = None
     longitude: float | None = None
     size: int | None = None  # bytes
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    district: str | None = None
 
     @property
     def camera(self) -> str:
         return " ".join(part for part in (self.camera_make, self.camera_model) if part)
 
+    @property
+    def place(self) -> str | None:
+        """"Lund, Skåne, Sweden", or None for a photo without GPS or far from any town."""
+        return str(self.as_place()) if self.country else None
+
+    def as_place(self) -> Place:
+        return Place(self.city or "", self.region or "", self.country or "", self.district or "")
+
 
 _ROW_COLUMNS = ("id, path, folder, date_taken, date_source, camera_make, camera_model, width, height, format,"
-                " content_hash, latitude, longitude, size")
+                " content_hash, latitude, longitude, size, city, region, country, district")
 
 
 def printable_path(rel_path: str) -> tuple[str, bytes | None]:
@@ -317,6 +337,18 @@ class PhotoIndex:
         row = self.db.execute(f"SELECT {_ROW_COLUMNS} FROM photos WHERE path = ? AND status = 'indexed'",
                               (printable_path(rel_path)[0],)).fetchone()
         return PhotoRow(*row) if row else None
+
+    def unplaced(self) -> list[tuple[int, float, float]]:
+        """(id, latitude, longitude) of GPS photos whose place has not been looked up yet."""
+        return self.db.execute("SELECT id, latitude, longitude FROM photos WHERE status = 'indexed' AND "
+                               "latitude IS NOT NULL AND longitude IS NOT NULL AND country IS NULL").fetchall()
+
+    def set_places(self, places: Iterable[tuple[int, Place | None]]) -> None:
+        """Store looked-up places; None (no town near) is stored as '' so it is not looked up again."""
+        with self.transaction() as db:
+            db.executemany("UPDATE photos SET city = ?, region = ?, country = ?, district = ? WHERE id = ?",
+                           [(p.city, p.region, p.country, p.district, photo_id) if p else ("", "", "", "", photo_id)
+                            for photo_id, p in places])
 
     def vector(self, photo_id: int) -> np.ndarray:
         row = self.db.execute("SELECT vector FROM photos WHERE id = ?", (photo_id,)).fetchone()

@@ -23,6 +23,7 @@ from .errors import BadInput, ModelMismatch
 from .index import SCHEMA_VERSION, KnownFile, PhotoIndex, SkippedFile
 from .models import Embedder, chosen_model_name, input_side, load_model
 from .options import DEFAULT_OPTIONS, IndexOptions
+from .places import locate
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
 from .workers import run_ahead
 
@@ -120,6 +121,9 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
                 summary.added += sum(item.record.rel_path in plan.new_paths for item in batch.embedded)
             summary.updated = summary.embedded - summary.added
             summary.embed_seconds = time.perf_counter() - embed_started
+        started_placing = time.perf_counter()
+        _place_photos(index)
+        summary.stages.add("places", started_placing)
         summary.model = index.model_id or ""
         summary.removed = len(plan.removed)
         summary.moved = len(plan.moves)
@@ -127,6 +131,15 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
         summary.skipped = sorted(index.skipped() + changes.walk_problems, key=lambda item: item.path)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _place_photos(index: PhotoIndex) -> None:
+    """Name the place of every GPS photo not placed yet (new ones, and all of an index made before
+    places existed): offline, from GeoNames; the town table loads only when some photo needs it."""
+    unplaced = index.unplaced()
+    if unplaced:
+        found = locate([(latitude, longitude) for _, latitude, longitude in unplaced])
+        index.set_places(zip((photo_id for photo_id, _, _ in unplaced), found, strict=True))
 
 
 def _apply(index: PhotoIndex, plan: _Plan) -> None:

@@ -23,6 +23,7 @@ from .errors import BadInput, ModelMismatch, PhotoSkipped, quoted
 from .images import LoadOptions, load_photo, load_photo_bytes
 from .index import PhotoIndex, PhotoRow
 from .models import Embedder, load_model
+from .places import query_patterns
 from .scan import exists, hash_bytes, hash_file
 from .vectors import APPROXIMATE_FROM, VectorSearch
 
@@ -42,10 +43,11 @@ class Filters:
     since: date | None = None
     until: date | None = None
     camera: str | None = None  # case-insensitive part of "make model"
+    place: str | None = None  # a town, region or country; case and accents ignored
 
     @property
     def active(self) -> bool:
-        return any(value is not None for value in (self.folder, self.since, self.until, self.camera))
+        return any(value is not None for value in (self.folder, self.since, self.until, self.camera, self.place))
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class ResultRow(TypedDict):
     score: float
     date: str | None
     folder: str
+    place: str | None
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class Result:
 
     def as_dict(self) -> ResultRow:
         return {"path": self.photo.path, "score": round(self.score, 4), "date": self.photo.date_taken,
-                "folder": self.photo.folder}
+                "folder": self.photo.folder, "place": self.photo.place}
 
 
 @dataclass
@@ -114,6 +117,7 @@ class Library:
         self._dates = np.array([(row.date_taken or "")[:10] for row in self.rows], dtype=str)
         self._cameras = np.array([row.camera.lower() for row in self.rows], dtype=str)
         self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=str)
+        self._places = np.array([row.as_place().search_key() if row.country else "" for row in self.rows], dtype=str)
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike[str], embedder: Embedder | None = None, *,
@@ -212,6 +216,11 @@ class Library:
             mask &= (self._dates <= filters.until.isoformat()) & (self._dates != "")
         if filters.camera is not None:
             mask &= np.char.find(self._cameras, filters.camera.lower()) >= 0
+        if filters.place is not None:
+            named = np.zeros(len(self.ids), dtype=bool)
+            for pattern in query_patterns(filters.place):
+                named |= np.char.find(self._places, pattern) >= 0
+            mask &= named
         return mask
 
     def search(self, query: list[Term] | Term | str, *, k: int = 10, filters: Filters = Filters(),
