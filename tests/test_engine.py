@@ -304,5 +304,6 @@ def test_queries_and_indexing_with_a_cached_export_never_import_torch(practice_l
     assert len(text["results"]) == 10 and imported == "IMPORTED:"
     outside = tmp_path / "query.png"
     Image.new("RGB", (120, 90), (200, 30, 30)).save(outside)  # not in the library: it must be embedded
-    image, imported = _run_without_torch_check("search", "--index", str(index), "--image", str(outside))
+    image, imported = _run_without_torch_check("search", "--index", str(index), "--image", str(outside),
+                                               "--min-score", "0")
     assert len(image["results"]) == 10 and imported == "IMPORTED:"

@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from . import __version__
 from .errors import INPUT_SHOWN, BadInput, PhotoSearchError, quoted
@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--until", metavar="YYYY-MM-DD", help="only photos taken on or before this day")
     search.add_argument("--camera", help="only photos from a camera whose make or model contains this")
     search.add_argument("--place", help="only photos taken in this town, region or country (from their GPS)")
-    search.add_argument("--min-score", type=float, default=None, help="drop results below this similarity")
+    search.add_argument("--min-score", type=float, default=None,
+                        help="drop results below this similarity (default: the cutoff measured on this library "
+                             "for photo queries; 0 shows everything)")
     search.add_argument("--diversity", type=float, default=0.0,
                         help="0 to 1: prefer variety over near-identical results (default: 0)")
     search.add_argument("--no-rerank", action="store_true", help="plain cosine ranking, no re-ranking")
@@ -206,8 +208,9 @@ def run_search(args: argparse.Namespace) -> dict[str, Any]:
     else:
         query = parse_query(args.query)
     with PhotoIndex.open(args.index) as index:
-        outcome = Library(index, engine=args.engine).search(query, k=args.k, filters=filters, min_score=args.min_score,
-                                        rerank=not args.no_rerank, diversity=args.diversity)
+        min_score: float | Literal["auto"] = "auto" if args.min_score is None else args.min_score
+        outcome = Library(index, engine=args.engine).search(query, k=args.k, filters=filters, min_score=min_score,
+                                                            rerank=not args.no_rerank, diversity=args.diversity)
     return outcome.as_dict()
 
 
@@ -325,7 +328,7 @@ def _index_lines(result: dict[str, Any]) -> list[str]:
 
 
 def _search_lines(result: dict[str, Any]) -> list[str]:
-    lines = [f"note: {note}" for note in result.get("notes", [])]
+    lines = [f"note: {result['note']}"] if result.get("note") else []
     lines += [f"{item['score']:.3f}  {item['path']}" + (f"  ({item['date'][:10]})" if item["date"] else "")
               + (f"  {item['place']}" if item.get("place") else "") for item in result["results"]]
     if not result["results"]:

@@ -194,6 +194,34 @@ def evaluate_text_queries(library: Library, queries: dict[str, set[str]]) -> Tex
 
 # --- pictures of quality ---------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class CutoffReport:
+    """How the automatic cutoff meets people: queries of subjects the library lacks should find
+    nothing; queries of subjects it holds should keep the relevant photos that showing everything
+    would have shown in the top k."""
+
+    absent_queries: int
+    absent_empty: float  # share of absent-subject queries answered with nothing
+    present_queries: int
+    relevant_shown: int  # relevant photos in the top k with no cutoff
+    relevant_kept: float  # share of those still shown with the automatic cutoff
+
+
+def evaluate_cutoff(library: Library, groups: dict[str, str], present: dict[Path, str], absent: list[Path], *,
+                    k: int = 10) -> CutoffReport:
+    """Photo queries from outside the library, with the automatic cutoff and without. `groups` gives
+    the subject of library photos (by path), `present` the subject of each present-subject query."""
+    empty = sum(not library.search(Term("path", str(path)), k=k, min_score="auto").results for path in absent)
+    shown = kept = 0
+    for path, subject in present.items():
+        everything = library.search(Term("path", str(path)), k=k, min_score=0).results
+        automatic = {r.photo.path for r in library.search(Term("path", str(path)), k=k, min_score="auto").results}
+        relevant = [r.photo.path for r in everything if groups.get(r.photo.path) == subject]
+        shown += len(relevant)
+        kept += sum(found in automatic for found in relevant)
+    return CutoffReport(len(absent), empty / max(1, len(absent)), len(present), shown, kept / max(1, shown))
+
+
 def pair_similarities(library: Library, groups: dict[str, str], limit: int = 20000,
                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Cosine similarities of relevant pairs (same group) and of irrelevant pairs (a random

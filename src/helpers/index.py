@@ -87,6 +87,7 @@ class IndexConfig:
     created: str | None = None
     generation: int = 0  # bumped by every change to the set of vectors (names the faiss cache)
     dupes: dict[str, Any] | None = None
+    cutoff: dict[str, Any] | None = None  # the automatic search cutoff (relevance.Cutoff), when measured
 
 
 _CONFIG_KEYS = frozenset(field.name for field in fields(IndexConfig))

@@ -24,6 +24,7 @@ from .index import SCHEMA_VERSION, KnownFile, PhotoIndex, SkippedFile
 from .models import Embedder, chosen_model_name, input_side, load_model
 from .options import DEFAULT_OPTIONS, IndexOptions
 from .places import locate
+from .relevance import measure
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
 from .workers import run_ahead
 
@@ -124,6 +125,7 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
         started_placing = time.perf_counter()
         _place_photos(index)
         summary.stages.add("places", started_placing)
+        _refresh_cutoff(index)
         summary.model = index.model_id or ""
         summary.removed = len(plan.removed)
         summary.moved = len(plan.moves)
@@ -140,6 +142,16 @@ def _place_photos(index: PhotoIndex) -> None:
     if unplaced:
         found = locate([(latitude, longitude) for _, latitude, longitude in unplaced])
         index.set_places(zip((photo_id for photo_id, _, _ in unplaced), found, strict=True))
+
+
+def _refresh_cutoff(index: PhotoIndex) -> None:
+    """Measure the automatic search cutoff again when the set of photos changed since it was measured."""
+    config = index.config()
+    if config.cutoff and config.cutoff.get("generation") == config.generation:
+        return
+    _, vectors = index.load_vectors()
+    cutoff = measure(vectors, config.generation)
+    index.set_config(cutoff=cutoff.as_dict() if cutoff else None)
 
 
 def _apply(index: PhotoIndex, plan: _Plan) -> None:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from .images import LoadOptions, load_photo, load_photo_bytes
 from .index import PhotoIndex, PhotoRow
 from .models import Embedder, load_model
 from .places import query_patterns
+from .relevance import Cutoff
 from .scan import exists, hash_bytes, hash_file
 from .vectors import APPROXIMATE_FROM, VectorSearch
 
@@ -84,13 +85,12 @@ class SearchOutcome:
     results: list[Result]
     took_ms: float
     notes: list[str] = field(default_factory=list)
+    min_score: float = 0.0  # the similarity below which results were dropped (the automatic one, or yours)
 
     def as_dict(self) -> dict[str, Any]:
         """The `photo-search search --json` shape."""
-        payload: dict[str, Any] = {"results": [r.as_dict() for r in self.results], "took_ms": round(self.took_ms, 2)}
-        if self.notes:
-            payload["notes"] = self.notes
-        return payload
+        return {"results": [r.as_dict() for r in self.results], "min_score": round(self.min_score, 4),
+                "note": "; ".join(self.notes) or None, "took_ms": round(self.took_ms, 2)}
 
 
 class Library:
@@ -224,11 +224,14 @@ class Library:
         return mask
 
     def search(self, query: list[Term] | Term | str, *, k: int = 10, filters: Filters = Filters(),
-               min_score: float | None = None, rerank: bool = True, diversity: float = 0.0) -> SearchOutcome:
+               min_score: float | Literal["auto"] | None = None, rerank: bool = True,
+               diversity: float = 0.0) -> SearchOutcome:
         """Top-k photos for `query` (text, Term or Terms), best first.
 
         `rerank` refines the order of the best candidates (see `rerank`); `diversity` (0 to 1)
-        trades relevance for variety; `min_score` drops results below that similarity.
+        trades relevance for variety; `min_score` drops results below that similarity, and
+        "auto" applies this library's measured cutoff (`relevance`): nothing at all when no photo
+        is close, which is the honest answer to a photo of something the library does not hold.
         """
         started = time.perf_counter()
         terms = [Term("text", query)] if isinstance(query, str) else [query] if isinstance(query, Term) else query
@@ -241,6 +244,7 @@ class Library:
             mask[list(exclude)] = False
         pool = max(k, RERANK_POOL if rerank else 0, 4 * k if diversity else 0)
         positions, scores = self.vectors.top(vector, pool, mask)
+        best = (self.rows[int(positions[0])], float(scores[0])) if len(positions) else None
         candidates = self.vectors.rows(positions)
         if rerank and len(positions) > 1:
             candidates, scores = rerank_candidates(vector, candidates)
@@ -249,11 +253,34 @@ class Library:
         if diversity:
             chosen = maximal_marginal_relevance(candidates, scores, k, diversity)
             positions, scores = positions[chosen], scores[chosen]
-        results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)
-                   if min_score is None or s >= min_score]
-        if not results and min_score is not None:
-            notes.append(f"no photos score at least {min_score:g}: nothing close enough")
-        return SearchOutcome(results, (time.perf_counter() - started) * 1000, notes)
+        results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)]
+        cutoff = self.cutoff if min_score == "auto" and all(term.kind != "text" for term in terms) else None
+        if cutoff is not None:
+            results, floor = self._cut(results, vector, best, cutoff, notes), cutoff.floor
+        else:
+            floor = 0.0 if min_score in (None, "auto") else float(min_score)
+            results = [result for result in results if result.score >= floor]
+            if not results and floor > 0:
+                notes.append(f"no photos score at least {floor:g}: nothing close enough")
+        return SearchOutcome(results, (time.perf_counter() - started) * 1000, notes, floor)
+
+    @property
+    def cutoff(self) -> Cutoff | None:
+        """This library's automatic cutoff, as measured when it was last indexed."""
+        stored = self.index.config().cutoff
+        return Cutoff.from_dict(stored) if stored else None
+
+    def _cut(self, results: list[Result], vector: np.ndarray, best: tuple[PhotoRow, float] | None,
+             cutoff: Cutoff, notes: list[str]) -> list[Result]:
+        """The automatic cutoff, on plain cosine (re-ranked scores live on another scale): nothing
+        when even the best match is not close; else the results above the floor."""
+        if best is None or best[1] < cutoff.hit:
+            closest = f"; the closest photo is {best[0].path} (similarity {best[1]:.2f})" if best else ""
+            notes.append(f"no close matches: nothing here is as similar as this library's photos are to each "
+                         f"other ({cutoff.hit:.2f}){closest}. --min-score 0 shows everything")
+            return []
+        cosines = self.vectors.rows(np.asarray([self._position[r.photo.id] for r in results], dtype=np.int64)) @ vector
+        return [result for result, cosine in zip(results, cosines, strict=True) if cosine >= cutoff.floor]
 
 
 def rerank_candidates(query: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

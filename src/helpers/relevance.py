@@ -1,0 +1,55 @@
+"""How close is close enough: the automatic cutoff that lets a search say "no close matches".
+
+One fixed similarity cannot work across models and libraries (CLIP's scores sit far from
+EfficientNet's; a library of one family's faces is denser than a travel archive), so the cutoff is
+measured on each library, from its own neighbours: how similar each photo is to its closest other
+photo (copies aside). A query whose best match is less similar than a quarter of the library's
+photos are to their own nearest neighbour finds nothing the library really holds; when it does hit,
+results are shown down to the 5 % level of the same statistics. Measured on held-out subjects of
+../shared/photos/retrieval (BENCHMARKS.md). Image queries only: for text queries the scores live on
+another scale, and their calibration could not be measured offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+HIT_QUANTILE = 0.25  # a query "hits" when its best match beats this share of the library's own neighbours
+FLOOR_QUANTILE = 0.05  # then results are shown down to this level
+SAMPLE = 2000  # photos whose nearest neighbour is measured (the quantiles settle well before)
+COPY_COSINE = 0.985  # closer than this is a copy of the same photo, not a neighbour
+MIN_PHOTOS = 20  # fewer photos say too little about a library to cut anything
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    hit: float
+    floor: float
+    generation: int  # the index generation it was measured on: a changed library is measured again
+    sample: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Cutoff:
+        return cls(float(values["hit"]), float(values["floor"]), int(values["generation"]), int(values["sample"]))
+
+
+def measure(vectors: np.ndarray, generation: int, *, seed: int = 0) -> Cutoff | None:
+    """The cutoff of a library, from the nearest-neighbour similarity of a sample of its photos."""
+    if len(vectors) < MIN_PHOTOS:
+        return None
+    everything = np.asarray(vectors, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(len(everything), size=min(SAMPLE, len(everything)), replace=False))
+    nearest = np.full(len(chosen), -1.0, dtype=np.float32)
+    for start in range(0, len(everything), 8192):  # blocks: memory stays flat on a large library
+        block = everything[chosen] @ everything[start:start + 8192].T
+        block[block >= COPY_COSINE] = -1.0  # itself, and its copies
+        nearest = np.maximum(nearest, block.max(axis=1))
+    hit, floor = np.quantile(nearest, [HIT_QUANTILE, FLOOR_QUANTILE])
+    return Cutoff(round(float(hit), 4), round(float(floor), 4), generation, len(chosen))
