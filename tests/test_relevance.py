@@ -83,3 +83,16 @@ def test_the_cutoff_is_measured_per_library_and_remeasured_when_it_changes(split
     spread, dense = measure(noise, 1), measure(clustered, 1)
     assert spread is not None and dense is not None and dense.hit > spread.hit + 0.5  # each library its own
     assert measure(noise[:5], 1) is None  # too few photos to say
+
+
+def test_the_app_uses_the_automatic_cutoff_unless_told_otherwise(split_library) -> None:
+    from helpers.app import SearchApp
+
+    library, _, _, absent = split_library
+    app = SearchApp(library.index.folder)
+    assert app.close_only.value  # the default
+    outcome = app._search([Term("path", str(absent[0]))], "query")  # what an upload of that photo runs
+    assert outcome is not None and outcome.results == [] and "No close matches in this library" in app.status.value
+    app.close_only.value = False
+    outcome = app._search([Term("path", str(absent[0]))], "query")
+    assert outcome is not None and len(outcome.results) == app.k.value

@@ -13,7 +13,7 @@ import html
 import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import ipywidgets as widgets
 from IPython.display import display
@@ -53,6 +53,9 @@ class SearchApp:
         self.text_button = widgets.Button(description="Search text", icon="search")
         self.k = widgets.IntSlider(value=12, min=1, max=48, description="K")
         self.min_score = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="min score")
+        self.close_only = widgets.Checkbox(value=True, description="only close matches", indent=False,
+                                           tooltip="leave out photos that are not close to the query photo "
+                                                   "(a cutoff measured on your library); untick to see everything")
         self.folder = widgets.Dropdown(description="folder", options=[ALL_FOLDERS])
         self.since = widgets.DatePicker(description="since")
         self.until = widgets.DatePicker(description="until")
@@ -69,14 +72,15 @@ class SearchApp:
         self.result_area = widgets.VBox([self.query_view, self.grid])
         self.widget = widgets.VBox([
             widgets.HBox([self.upload, self.pick]), widgets.HBox([self.text, self.text_button]),
-            widgets.HBox([self.k, self.min_score, self.folder]), widgets.HBox([self.since, self.until]),
+            widgets.HBox([self.k, self.min_score, self.folder]),
+            widgets.HBox([self.since, self.until, self.close_only]),
             widgets.HBox([self.rebuild_button]), self.rebuild_log, self.status, self.result_area,
         ])
         self.upload.observe(self._on_upload, "value")
         self.pick.observe(lambda change: self._run_picked(), "value")
         self.text.observe(lambda change: self._run_text(), "value")
         self.text_button.on_click(lambda _: self._run_text())
-        for control in (self.k, self.min_score, self.folder, self.since, self.until):
+        for control in (self.k, self.min_score, self.folder, self.since, self.until, self.close_only):
             control.observe(lambda change: self._rerun(), "value")
         self.rebuild_button.on_click(lambda _: self.rebuild())
         self.back.on_click(lambda _: self._show_results())
@@ -139,14 +143,19 @@ class SearchApp:
         return Filters(folder=None if self.folder.value == ALL_FOLDERS else self.folder.value,
                        since=self.since.value, until=self.until.value)
 
+    def _min_score(self) -> float | Literal["auto"] | None:
+        """A minimum set by hand wins; else the library's own cutoff, unless "only close matches" is off."""
+        if self.min_score.value > 0:
+            return self.min_score.value
+        return "auto" if self.close_only.value else None
+
     def _search(self, terms: list[Term], query_html: str) -> SearchOutcome | None:
         self._last_query = (terms, query_html)
         if self.library is None:
             self._say("No index yet: press <b>Rebuild index</b> first.")
             return None
         try:
-            outcome = self.library.search(terms, k=self.k.value, filters=self._filters(),
-                                          min_score=self.min_score.value or None)
+            outcome = self.library.search(terms, k=self.k.value, filters=self._filters(), min_score=self._min_score())
         except PhotoSearchError as error:
             self._say(html.escape(str(error)))
             return None
@@ -154,7 +163,7 @@ class SearchApp:
         self.query_view.value = query_html
         notes = "".join(f"<br><i>{html.escape(note)}</i>" for note in outcome.notes)
         if not outcome.results:
-            self._say(f"No close matches above {self.min_score.value:.2f} ({outcome.took_ms:.0f} ms).{notes}")
+            self._say(f"No close matches in this library ({outcome.took_ms:.0f} ms).{notes}")
         else:
             self._say(f"{len(outcome.results)} results in {outcome.took_ms:.0f} ms.{notes}")
         self.grid.children = [self._card(number, result) for number, result in enumerate(outcome.results)]
