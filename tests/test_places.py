@@ -13,7 +13,7 @@ import pytest
 
 from helpers.indexer import update_index
 from helpers.places import Place, locate, normalise
-from helpers.search import Filters, Library
+from helpers.search import Filters, Library, Term
 
 if TYPE_CHECKING:
     from conftest import PhotoSearch
@@ -116,3 +116,16 @@ def test_the_gallery_shows_the_place(library: Path, tmp_path: Path, photo_search
                         str(library / "photos" / "arezzo" / "DSCN0010.jpg"), "--out", str(page), "-k", "6")
     assert done.returncode == 0, done.stderr
     assert '<span class="place">Arezzo, Tuscany, Italy</span>' in page.read_text()
+
+
+def test_the_app_filters_by_place_and_shows_it(library: Path) -> None:
+    from helpers.app import SearchApp
+
+    app = SearchApp(library / "index", library / "photos")
+    app.close_only.value = False
+    app.place.value = "tuscany"
+    outcome = app._search([Term("path", str(library / "photos" / "lund" / "08.jpg"))], "query")
+    assert outcome is not None and {r.photo.path for r in outcome.results} == {"arezzo/DSCN0010.jpg",
+                                                                            "arezzo/DSCN0042.jpg"}
+    app.show_detail(0)
+    assert "Arezzo, Tuscany, Italy" in app.detail_text.value

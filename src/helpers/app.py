@@ -57,6 +57,8 @@ class SearchApp:
                                            tooltip="leave out photos that are not close to the query photo "
                                                    "(a cutoff measured on your library); untick to see everything")
         self.folder = widgets.Dropdown(description="folder", options=[ALL_FOLDERS])
+        self.place = widgets.Text(placeholder="town, region or country", description="place",
+                                  continuous_update=False)
         self.since = widgets.DatePicker(description="since")
         self.until = widgets.DatePicker(description="until")
         self.rebuild_button = widgets.Button(description="Rebuild index", icon="refresh")
@@ -73,14 +75,14 @@ class SearchApp:
         self.widget = widgets.VBox([
             widgets.HBox([self.upload, self.pick]), widgets.HBox([self.text, self.text_button]),
             widgets.HBox([self.k, self.min_score, self.folder]),
-            widgets.HBox([self.since, self.until, self.close_only]),
+            widgets.HBox([self.since, self.until, self.place, self.close_only]),
             widgets.HBox([self.rebuild_button]), self.rebuild_log, self.status, self.result_area,
         ])
         self.upload.observe(self._on_upload, "value")
         self.pick.observe(lambda change: self._run_picked(), "value")
         self.text.observe(lambda change: self._run_text(), "value")
         self.text_button.on_click(lambda _: self._run_text())
-        for control in (self.k, self.min_score, self.folder, self.since, self.until, self.close_only):
+        for control in (self.k, self.min_score, self.folder, self.since, self.until, self.place, self.close_only):
             control.observe(lambda change: self._rerun(), "value")
         self.rebuild_button.on_click(lambda _: self.rebuild())
         self.back.on_click(lambda _: self._show_results())
@@ -141,7 +143,7 @@ class SearchApp:
 
     def _filters(self) -> Filters:
         return Filters(folder=None if self.folder.value == ALL_FOLDERS else self.folder.value,
-                       since=self.since.value, until=self.until.value)
+                       since=self.since.value, until=self.until.value, place=self.place.value.strip() or None)
 
     def _min_score(self) -> float | Literal["auto"] | None:
         """A minimum set by hand wins; else the library's own cutoff, unless "only close matches" is off."""
@@ -187,8 +189,8 @@ class SearchApp:
         self.detail_image.value = self._detail_picture(result.photo)
         row = result.photo
         facts = [("file", row.path), ("folder", row.folder or "(top)"), ("date taken", row.date_taken or "unknown"),
-                 ("camera", row.camera or "unknown"), ("size", f"{row.width} x {row.height}"),
-                 ("score", f"{result.score:.3f}")]
+                 ("place", row.place or "unknown"), ("camera", row.camera or "unknown"),
+                 ("size", f"{row.width} x {row.height}"), ("score", f"{result.score:.3f}")]
         self.detail_text.value = "<table>" + "".join(
             f"<tr><th style='text-align:left;padding-right:1em'>{name}</th><td>{html.escape(value)}</td></tr>"
             for name, value in facts) + "</table>"

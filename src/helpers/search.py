@@ -85,11 +85,12 @@ class SearchOutcome:
     results: list[Result]
     took_ms: float
     notes: list[str] = field(default_factory=list)
-    min_score: float = 0.0  # the similarity below which results were dropped (the automatic one, or yours)
+    min_score: float | None = None  # the similarity below which results were dropped (automatic, or yours)
 
     def as_dict(self) -> dict[str, Any]:
         """The `photo-search search --json` shape."""
-        return {"results": [r.as_dict() for r in self.results], "min_score": round(self.min_score, 4),
+        min_score = None if self.min_score is None else round(self.min_score, 4)
+        return {"results": [r.as_dict() for r in self.results], "min_score": min_score,
                 "note": "; ".join(self.notes) or None, "took_ms": round(self.took_ms, 2)}
 
 
@@ -255,12 +256,13 @@ class Library:
             positions, scores = positions[chosen], scores[chosen]
         results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)]
         cutoff = self.cutoff if min_score == "auto" and all(term.kind != "text" for term in terms) else None
+        floor: float | None = None
         if cutoff is not None:
             results, floor = self._cut(results, vector, best, cutoff, notes), cutoff.floor
-        else:
-            floor = 0.0 if min_score in (None, "auto") else float(min_score)
+        elif min_score not in (None, "auto"):
+            floor = float(min_score)
             results = [result for result in results if result.score >= floor]
-            if not results and floor > 0:
+            if not results:
                 notes.append(f"no photos score at least {floor:g}: nothing close enough")
         return SearchOutcome(results, (time.perf_counter() - started) * 1000, notes, floor)
 
