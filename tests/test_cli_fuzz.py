@@ -74,8 +74,10 @@ def _run(argv: list[str]) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+# Derandomized: the same examples on every run, so CI never fails on a draw nobody can replay. To explore
+# further, run it with PHOTO_SEARCH_FUZZ=random.
+@settings(max_examples=200, deadline=None, derandomize=os.environ.get("PHOTO_SEARCH_FUZZ") != "random",
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_no_traceback_ever(sandbox: dict[str, str], data: st.DataObject) -> None:
     command = data.draw(st.sampled_from(sorted(OPTIONS)))

@@ -49,6 +49,10 @@ def test_groups_csv_is_checked(tmp_path: Path) -> None:
         read_groups(bad)
     with pytest.raises(BadInput, match="not found"):
         read_groups(tmp_path / "missing.csv")
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))  # a photo given where the CSV goes (found by fuzzing)
+    with pytest.raises(BadInput, match="is not a CSV text file"):
+        read_groups(photo)
 
 
 def test_eval_command_json(tmp_path: Path, practice_library: Path, photo_search: PhotoSearch) -> None:

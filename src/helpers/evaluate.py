@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from .errors import BadInput, NoTextEncoder, PhotoSearchError
+from .errors import BadInput, NoTextEncoder, PhotoSearchError, quoted
 from .index import PhotoIndex
 from .indexer import update_index
 from .search import Library, Term
@@ -79,7 +79,10 @@ def _read_csv(csv_path: str | os.PathLike[str], what: str) -> tuple[set[str], li
             reader = csv.DictReader(handle)
             return set(reader.fieldnames or ()), list(reader)
     except FileNotFoundError:
-        raise BadInput(f"{what} file not found: {csv_path}") from None
+        raise BadInput(f"{what} file not found: {quoted(csv_path)}") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise BadInput(f"{quoted(csv_path)} is not a CSV text file ({str(error)[:80]}); "
+                       "give a path,group CSV") from None
 
 
 def _relative(path: str) -> str:
