@@ -112,9 +112,7 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
             for batch in embed_records(root, plan.to_embed, loading, options, decode_side=side,
                                        total=len(plan.to_embed), progress=progress, times=summary.stages):
                 if summary.embedded == 0:
-                    ready = loading.result() if isinstance(loading, Future) else loading
-                    _adopt_model(index, ready, root)
-                    summary.engine = ready.engine
+                    summary.engine = _adopt_model(index, loading, root)
                 writing = time.perf_counter()
                 index.write_batch(batch)
                 summary.stages.add("write", writing)
@@ -122,6 +120,7 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
                 summary.added += sum(item.record.rel_path in plan.new_paths for item in batch.embedded)
             summary.updated = summary.embedded - summary.added
             summary.embed_seconds = time.perf_counter() - embed_started
+        loading = None  # the network's memory is returned before the town table loads: a lower peak
         started_placing = time.perf_counter()
         _place_photos(index)
         summary.stages.add("places", started_placing)
@@ -185,8 +184,10 @@ def _settle_model(index: PhotoIndex, root: Path, requested: str | None, reembed:
     return requested or current
 
 
-def _adopt_model(index: PhotoIndex, embedder: Embedder, root: Path) -> None:
-    """Record the loaded model in a new (or cleared) index; check an existing one still matches."""
+def _adopt_model(index: PhotoIndex, model: Embedder | Future[Embedder], root: Path) -> str:
+    """Record the loaded model in a new (or cleared) index, or check an existing one still matches;
+    returns the engine that runs it."""
+    embedder = model.result() if isinstance(model, Future) else model
     stored = index.config()
     if stored.model_id is None:
         index.set_config(**embedder.describe(), photos_root=str(root), format_version=SCHEMA_VERSION,
@@ -194,6 +195,7 @@ def _adopt_model(index: PhotoIndex, embedder: Embedder, root: Path) -> None:
     elif stored.fingerprint != embedder.fingerprint or stored.model_id != embedder.id:
         raise ModelMismatch(f"{stored.model_id} (weights {stored.fingerprint})",
                             f"{embedder.id} (weights {embedder.fingerprint})")
+    return embedder.engine
 
 
 def _compare(root: Path, index: PhotoIndex) -> _Changes:
