@@ -6,10 +6,11 @@ photos ahead (`workers.run_ahead`), so memory stays flat however large the libra
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -44,12 +45,15 @@ class StageTimes:
     model: float = 0.0
     write: float = 0.0
     places: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, stage: str, started: float) -> None:
-        setattr(self, stage, getattr(self, stage) + time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        with self._lock:  # the decode threads add at once: no sum may be lost
+            setattr(self, stage, getattr(self, stage) + elapsed)
 
     def as_dict(self) -> dict[str, float]:
-        return {name: round(value, 3) for name, value in vars(self).items()}
+        return {item.name: round(getattr(self, item.name), 3) for item in fields(self) if item.name != "_lock"}
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ def _specs() -> list[ModelSpec]:
     ]
 
 
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _specs()}
 _BASELINES = ("baseline-pixels", "baseline-histogram")
 
 
@@ -227,8 +228,7 @@ def _onnx_embedder(name: str, spec: ModelSpec, announce: Callable[[str], None]) 
         try:
             export = find_export(name, weights.fingerprint)
         except ExportDamaged as damage:
-            announce(f"note: the cached ONNX export of {name} is damaged ({damage}); making it again")
-            discard(name, weights.fingerprint)
+            _discard_damaged(name, weights.fingerprint, damage, announce)
     if export is None:
         parts = spec.load(name)
         try:
@@ -237,6 +237,11 @@ def _onnx_embedder(name: str, spec: ModelSpec, announce: Callable[[str], None]) 
             announce(f"note: {name} runs in PyTorch instead of ONNX Runtime: {failure}")
             return _torch_embedder(parts)
     return _from_export(name, spec, export, announce)
+
+
+def _discard_damaged(name: str, fingerprint: str, damage: ExportDamaged, announce: Callable[[str], None]) -> None:
+    announce(f"note: the cached ONNX export of {name} is damaged ({damage}); making it again")
+    discard(name, fingerprint)
 
 
 def _export(name: str, parts: NetworkParts, announce: Callable[[str], None]) -> Export:
@@ -273,8 +278,7 @@ class _ExportedNetworks:
             try:
                 self.loaded[network] = self.export.tower(network)
             except ExportDamaged as damage:
-                self.announce(f"note: the cached ONNX export of {self.name} is damaged ({damage}); making it again")
-                discard(self.name, self.export.manifest["fingerprint"])
+                _discard_damaged(self.name, self.export.manifest["fingerprint"], damage, self.announce)
                 self.export = _export(self.name, self.spec.load(self.name), self.announce)
                 self.loaded[network] = self.export.tower(network)
         return self.loaded[network]
@@ -303,8 +307,3 @@ def _read_asset(path: Path) -> Any:
     if path.suffix == ".json":
         return json.loads(path.read_text())
     return path
-
-
-
-
-MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _specs()}  # last: the rows name functions above
