@@ -240,3 +240,34 @@ def test_exact_copies_found_when_the_photo_folder_is_unreachable(tmp_path: Path,
         offline = find_duplicates(index)
     exact = {m.path for g in report.groups for m in g.members if m.kind == "exact"}
     assert exact and exact == {m.path for g in offline.groups for m in g.members if m.kind == "exact"}
+
+
+@pytest.fixture(scope="module")
+def exif_free_report(tmp_path_factory: pytest.TempPathFactory, photos: Path):
+    """The look-alike set of `lookalikes`, metadata dropped, indexed and searched for copies."""
+    from lookalikes import ALL, write_exif_free
+
+    root = tmp_path_factory.mktemp("lookalikes") / "photos"
+    write_exif_free(photos, root)
+    index_dir = root.parent / "index"
+    update_index(root, index_dir, embedder=load_model("efficientnet-lite0"))
+    with PhotoIndex.open(index_dir) as index:
+        assert {row.date_source for row in index.photo_rows()} == {"mtime"}, "EXIF was not dropped"
+        assert len(index.photo_rows()) == len(ALL)
+        return find_duplicates(index)
+
+
+def test_look_alikes_without_exif_are_not_copies(exif_free_report) -> None:
+    """Street views a step apart, bursts, re-takes, a stereo pair and same-pose objects: with no
+    camera time to go by, the homography and the originals' fine detail must still tell them apart."""
+    from lookalikes import HDR, same_photo
+
+    reported = [(g.keep, m.path) for g in exif_free_report.groups for m in g.members]
+    wrong = [pair for pair in reported if not same_photo(*pair) and not set(pair) <= set(HDR)]
+    assert not wrong
+
+
+def test_a_burst_without_exif_is_similar_not_near(exif_free_report) -> None:
+    similar = {frozenset((g.keep, m.path)) for g in exif_free_report.similar for m in g.members}
+    assert frozenset(("retrieval/full_resolution/holidays_100000.jpg",
+                      "retrieval/full_resolution/holidays_100001.jpg")) in similar

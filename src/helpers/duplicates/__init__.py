@@ -4,8 +4,10 @@
 Three stages, cheapest first:
 1. candidates: pairs whose embeddings are close (blockwise, never an N x N matrix), plus pairs
    whose turn-free signatures match (embeddings change a lot when a photo is turned 90 degrees);
-2. verification of each candidate on the cached thumbnails (`verify`): one transform must map
-   one photo onto the other and the pixels must agree once laid over each other;
+2. verification of each candidate on the cached thumbnails (`verify`): one homography must map
+   one photo onto the other and the pixels must agree once laid over each other; a match the
+   thumbnails are unsure of gets a second look on the originals (`fine_detail`), whose fine detail
+   tells one photograph, edited, from another exposure of the same scene;
 3. groups without chaining: every member of a group was verified against the group's keeper
    directly, so A~B and B~C never put an unrelated A and C together.
 Nothing is deleted or moved here; `review` moves files only when a person asks.
@@ -15,21 +17,25 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Self, TypedDict
 
 import numpy as np
 
+from ..errors import PhotoSkipped
+from ..images import LoadOptions, load_photo
 from ..index import PhotoIndex, PhotoRow
 from ..metadata import subsecond_taken
 from ..progress import progress_counter
 from ..scan import full_hash
+from .fine_detail import detail_gray, fine_detail, is_unsure
 from .verify import (
     NO_MATCH,
     SIGNATURE_LENGTH,
@@ -40,7 +46,7 @@ from .verify import (
     verify_both,
 )
 
-DEFAULT_THRESHOLD = 0.6  # verification score for "near"; `calibrate` measures one for a library
+DEFAULT_THRESHOLD = 0.65  # verification score for "near"; `calibrate` measures one for a library
 DEFAULT_CANDIDATE_COSINE = 0.6  # embedding similarity that makes a pair worth verifying
 DEFAULT_SIGNATURE_COSINE = 0.97  # turn-free signature similarity that does the same for turned copies
 SIMILAR_COSINE = 0.8  # aligned pairs (same viewpoint) this close in embedding space are "similar"
@@ -48,6 +54,8 @@ NEIGHBOURS = 50  # candidates kept per photo: bounds the verification work in la
 BURST_SECONDS = 600  # photos taken this close together by a camera are a burst or a re-take, not a copy
 BLOCK = 2048  # rows per block of the pairwise similarity computation (16 MB of float32 per block)
 WORKERS = min(4, os.cpu_count() or 1)
+DETAIL_MIN_SIDE = 768  # originals for the second look are decoded to this shorter side (4:3 -> 1024 long)
+KEPT_ORIGINALS = 32  # decoded originals kept during a run: a keeper is compared with all its members
 # Formats a camera or phone writes; a copy in another format is more likely a transcode.
 CAMERA_FORMATS = ("JPEG", "HEIF", "MPO", "TIFF")
 
@@ -299,7 +307,10 @@ class PairVerifier:
 
     def __init__(self, index: PhotoIndex, rows: list[PhotoRow], threshold: float) -> None:
         self.index, self.rows, self.threshold = index, rows, threshold
+        self.root = index.photos_root  # read here: SQLite stays on this thread
         self.prints: dict[int, Fingerprint | None] = {}
+        self.grays: dict[int, np.ndarray | None] = {}  # originals decoded for the second look, a few kept
+        self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="verify")
 
     def __enter__(self) -> Self:
@@ -313,7 +324,35 @@ class PairVerifier:
         thumbnails = [self.index.thumbnail(self.rows[p].id) for p in missing]  # SQLite stays on this thread
         self.prints.update(zip(missing, self.pool.map(lambda t: fingerprint(t) if t else None, thumbnails)))
         base = self.prints[photo]
-        return list(self.pool.map(lambda other: _verdict(base, self.prints[other], self.threshold), others))
+        verdicts = list(self.pool.map(lambda other: _verdict(base, self.prints[other], self.threshold), others))
+        return list(self.pool.map(lambda pair: self._second_look(photo, *pair), zip(others, verdicts)))
+
+    def _second_look(self, photo: int, other: int, verdict: Verdict) -> Verdict:
+        """A match the thumbnails are unsure of is looked at again on the originals (`fine_detail`)."""
+        if verdict.score < self.threshold or not is_unsure(verdict.score, verdict.inliers):
+            return verdict
+        first, second = self._detail_gray(photo), self._detail_gray(other)
+        detail = fine_detail(first, second, verdict.mirrored) if first is not None and second is not None else None
+        return verdict if detail is None else replace(verdict, detail=round(detail.agreement, 4),
+                                                      another_shot=not detail.one_photo)
+
+    def _detail_gray(self, position: int) -> np.ndarray | None:
+        """An original at the second look's size; None when it cannot be read (moved, offline)."""
+        with self.lock:
+            if position in self.grays:
+                return self.grays[position]
+        gray = None
+        if self.root is not None:
+            try:
+                original = load_photo(self.root / self.rows[position].path, LoadOptions(min_side=DETAIL_MIN_SIDE))
+                gray = detail_gray(original.image)
+            except (PhotoSkipped, OSError):
+                gray = None
+        with self.lock:
+            if len(self.grays) >= KEPT_ORIGINALS:
+                self.grays.pop(next(iter(self.grays)))
+            self.grays[position] = gray
+        return gray
 
 
 def _verdict(a: Fingerprint | None, b: Fingerprint | None, threshold: float) -> Verdict:
@@ -323,13 +362,20 @@ def _verdict(a: Fingerprint | None, b: Fingerprint | None, threshold: float) -> 
 def pair_kind(a: PhotoRow, b: PhotoRow, verdict: Verdict, cosine: float, threshold: float,
               photos_root: Path | None = None) -> CopyKind | None:
     """near: verified copy; similar: the same scene but not the same shot; None: unrelated.
-    Two photos whose cameras recorded different capture times are different shots, however
-    alike their pixels (a burst, an HDR pair): similar at most, never duplicates."""
-    if verdict.score >= threshold and not _shot_apart(a, b, photos_root):
+    Two photos whose cameras recorded different capture times, or whose originals differ in their
+    fine detail, are different shots, however alike their thumbnails (a burst, an HDR pair, a
+    re-take a step away): similar at most, never duplicates."""
+    if verdict.score >= threshold and not _shot_apart(a, b, photos_root) and not _other_exposure(verdict):
         return "near"
     if verdict.aligned and cosine >= SIMILAR_COSINE:
         return "similar"
     return None
+
+
+def _other_exposure(verdict: Verdict) -> bool:
+    """The originals' fine detail disagrees once aligned: another exposure of the scene (things
+    moved, parallax, its own noise), however alike the thumbnails are."""
+    return verdict.another_shot
 
 
 def _shot_apart(a: PhotoRow, b: PhotoRow, photos_root: Path | None) -> bool:

@@ -3,9 +3,10 @@
 Embeddings say two photos *look alike*; they cannot tell an edited copy from the next shot of a
 burst or another photo of the same landmark. So each candidate pair is checked the way a person
 would: find the same details in both (SIFT keypoints, mirrored too, so flips and any rotation
-are covered), fit one affine transform that maps B onto A (crops, resizes, aspect changes,
-rotations), lay B over A with it, and compare the pixels block by block after matching their
-tones (brightness, contrast, grayscale). An edit leaves nearly every block in agreement; a burst
+are covered), fit one homography that maps B onto A (crops, resizes, aspect changes, rotations,
+straightening, keystone correction, a photo of a print), lay B over A with it, and compare the
+pixels block by block after matching their tones (brightness, contrast, grayscale, sepia, and
+light that changes smoothly across the frame, as a vignette). An edit leaves nearly every block in agreement; a burst
 shot, a stereo pair or a re-take leaves many blocks that disagree, because things moved.
 
 Works on the index's cached thumbnails (256 px, EXIF-upright), so no original is decoded again.
@@ -58,6 +59,8 @@ class Verdict:
     inliers: int
     coverage: float
     mirrored: bool = False
+    detail: float | None = None  # fine-detail agreement on the originals (`fine_detail`), when measured
+    another_shot: bool = False  # the originals' fine detail says: two exposures, not one photograph
 
     @property
     def aligned(self) -> bool:
@@ -81,8 +84,22 @@ def fingerprint(image: Image.Image | bytes) -> Fingerprint:
     chroma = lab[:, :, 1:].astype(np.float32) - 128
     points, descriptors = _keypoints(gray)
     mirrored_points, mirrored_descriptors = _mirrored(points, descriptors, gray.shape[1])
-    return Fingerprint(gray, chroma if chroma.std() >= GRAY_CHROMA else None, points, descriptors,
+    return Fingerprint(gray, None if _monochrome(gray, chroma) else chroma, points, descriptors,
                        mirrored_points, mirrored_descriptors)
+
+
+def _monochrome(gray: np.ndarray, chroma: np.ndarray) -> bool:
+    """Black and white, or toned black and white (sepia, cyanotype): the colour at each pixel
+    follows from its brightness alone, so colour carries no evidence of its own."""
+    if chroma.std() < GRAY_CHROMA:
+        return True
+    levels = (gray // 8).ravel()
+    counts = np.maximum(np.bincount(levels, minlength=32), 1)
+    spread = 0.0
+    for channel in (chroma[:, :, 0].ravel(), chroma[:, :, 1].ravel()):
+        means = np.bincount(levels, weights=channel, minlength=32) / counts
+        spread += float(np.mean((channel - means[levels]) ** 2))
+    return np.sqrt(spread / 2) < GRAY_CHROMA
 
 
 def _keypoints(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -134,7 +151,9 @@ def verify_both(a: Fingerprint, b: Fingerprint, at_least: float = 0.0) -> Verdic
 
 def _fit_transform(points_a: np.ndarray, descriptors_a: np.ndarray | None, points_b: np.ndarray,
                    descriptors_b: np.ndarray | None) -> tuple[np.ndarray, int] | None:
-    """The affine map from B to A that most keypoint matches agree with (RANSAC), if plausible."""
+    """The projective map (3 x 3) from B to A that most keypoint matches agree with, if plausible.
+    A homography, not an affine map: one photograph cropped, turned, straightened or keystone-
+    corrected is still one plane seen through a new frame, and that is what a homography maps."""
     if descriptors_a is None or descriptors_b is None or len(descriptors_a) < 2 or len(descriptors_b) < 2:
         return None
     matcher = cv2.BFMatcher(cv2.NORM_L2)
@@ -144,14 +163,23 @@ def _fit_transform(points_a: np.ndarray, descriptors_a: np.ndarray | None, point
         return None
     source = np.array([points_b[m[0].queryIdx] for m in pairs], dtype=np.float32)
     target = np.array([points_a[m[0].trainIdx] for m in pairs], dtype=np.float32)
-    transform, mask = cv2.estimateAffine2D(source, target, method=cv2.RANSAC,
-                                           ransacReprojThreshold=RANSAC_PIXELS, maxIters=2000, confidence=0.995)
-    if transform is None:
-        return None
-    stretch = np.linalg.svd(transform[:, :2], compute_uv=False)
-    if stretch[1] < 1e-3 or stretch[0] / stretch[1] > 2.5:  # a squeeze beyond an aspect change is no edit
+    transform, mask = cv2.findHomography(source, target, cv2.RANSAC, RANSAC_PIXELS, maxIters=2000,
+                                         confidence=0.995)
+    if transform is None or not _plausible(transform, source):
         return None
     return transform, int(mask.sum())
+
+
+def _plausible(transform: np.ndarray, points: np.ndarray) -> bool:
+    """An edit keeps the frame convex and does not squeeze it beyond an aspect change: reject maps
+    that fold, flip or stretch B's keypoint area by more than 2.5 : 1 between directions."""
+    corners = np.array([points.min(0), [points[:, 0].max(), points[:, 1].min()], points.max(0),
+                        [points[:, 0].min(), points[:, 1].max()]], dtype=np.float32)
+    mapped = cv2.perspectiveTransform(corners[None], transform)[0]
+    if not cv2.isContourConvex(mapped.astype(np.float32)):
+        return False
+    stretch = np.linalg.svd(transform[:2, :2] / transform[2, 2], compute_uv=False)
+    return bool(stretch[1] > 1e-3 and stretch[0] / stretch[1] <= 2.5 and abs(transform[2, :2]).max() < 0.004)
 
 
 def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray, mirrored: bool) -> tuple[float, float]:
@@ -161,11 +189,13 @@ def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray, mirrored: bo
     flip = (lambda array: array[:, ::-1]) if mirrored else (lambda array: array)
 
     def warp(array: np.ndarray) -> np.ndarray:
-        return cv2.warpAffine(np.ascontiguousarray(flip(array), dtype=np.float32), transform, (width, height),
-                              flags=cv2.INTER_LINEAR)
+        return cv2.warpPerspective(np.ascontiguousarray(flip(array), dtype=np.float32), transform, (width, height),
+                                   flags=cv2.INTER_LINEAR)
 
     inside = warp(np.ones(b.gray.shape, np.float32)) > 0.99
-    coverage = float(inside.sum()) / min(a.gray.size, b.gray.size * abs(np.linalg.det(transform[:, :2])))
+    frame = np.array([[0, 0], [b.gray.shape[1], 0], [b.gray.shape[1], b.gray.shape[0]], [0, b.gray.shape[0]]],
+                     np.float32)
+    coverage = float(inside.sum()) / min(a.gray.size, cv2.contourArea(cv2.perspectiveTransform(frame[None], transform)))
     if coverage < MIN_COVERAGE:
         return 0.0, coverage
     size = (COMPARE_SIDE, max(GRID, round(COMPARE_SIDE * height / width))) if width >= height else \
@@ -178,15 +208,43 @@ def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray, mirrored: bo
     if valid.sum() < 64:
         return 0.0, coverage
     small_a = small(a.gray)
-    matched_b = _match_tones(small(warp(b.gray)), small_a, valid)
+    small_b = small(warp(b.gray))
     spread = float(small_a[valid].std()) + 8.0  # flat photos: do not let noise count as disagreement
-    score = _agreeing_blocks(np.abs(small_a - matched_b) / spread, valid, textured=_textured(small_a, spread))
+    textured = _textured(small_a, spread)
+    score = max(_agreeing_blocks(np.abs(small_a - _match_tones(tones, small_a, valid)) / spread, valid,
+                                 textured=textured)
+                for tones in (small_b, _even_light(small_b, small_a, valid)))
     if a.chroma is not None and b.chroma is not None:  # colours, each channel tone-matched like the gray
         chroma_a, chroma_b = small(a.chroma), small(warp(b.chroma))
         colour_gap = sum(np.abs(chroma_a[:, :, c] - _match_tones(chroma_b[:, :, c], chroma_a[:, :, c], valid))
                          for c in range(2)) / CHROMA_TOLERANCE
         score = min(score, _agreeing_blocks(colour_gap, valid, textured=None, tolerance=1.0))
     return score, coverage
+
+
+def _even_light(source: np.ndarray, reference: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Undo a smooth change of light across the frame (a vignette, a print lit from one side):
+    a quadratic surface fitted to the log ratio of the two photos' brightness, block by block,
+    twice, the second time without the blocks the first fit explains worst (a caption, a moved
+    thing). Only a field that smooth is removed; a local change leaves its mark."""
+    ratio = np.log(reference + 16) - np.log(source + 16)
+    sums, counts = _block_sums(ratio, valid)
+    used = counts >= 0.5 * counts.max()
+    if used.sum() < 12:
+        return source
+    centres = (np.arange(GRID) + 0.5) / GRID - 0.5
+    ys, xs = np.meshgrid(centres, centres, indexing="ij")
+    terms = np.stack([np.ones_like(xs), xs, ys, xs * xs, ys * ys, xs * ys], axis=-1)
+    means = sums / np.maximum(counts, 1)
+    for _ in range(2):
+        coefficients, *_ = np.linalg.lstsq(terms[used], means[used], rcond=None)
+        misfit = np.abs(means - terms @ coefficients)
+        used &= misfit <= np.quantile(misfit[used], 0.7)
+    height, width = source.shape
+    y, x = np.mgrid[0:height, 0:width]
+    pixel_terms = np.stack([np.ones(source.shape), x / width - 0.5, y / height - 0.5, (x / width - 0.5) ** 2,
+                            (y / height - 0.5) ** 2, (x / width - 0.5) * (y / height - 0.5)], axis=-1)
+    return (source + 16) * np.exp(pixel_terms @ coefficients) - 16
 
 
 def _match_tones(source: np.ndarray, reference: np.ndarray, valid: np.ndarray) -> np.ndarray:
