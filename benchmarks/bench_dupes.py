@@ -6,8 +6,11 @@ Two measurements, both with ground truth, all tools in the same run:
    re-takes are *similar*, must not be reported), extended by what inventory.csv says (files
    with the same source file are copies) and the photo families the messy kit derives from one
    picture. Pair-level precision and recall, plus how many similar pairs were wrongly reported.
-2. generated edits: a folder of originals from `retrieval/` and every edit kind of `edits`
-   written as JPEG files (quality 92); same-original pairs are positives, every other pair a negative.
+2. generated edits plus look-alikes without EXIF: a folder of originals from `retrieval/` and every
+   edit kind of `edits` written as JPEG files (quality 92), beside the look-alike set of
+   `tests/lookalikes.py` (street views a step apart, bursts, re-takes, HDR on/off, a stereo pair,
+   same-pose objects, all with their metadata dropped); same-original pairs are positives, every
+   other pair (look-alikes included) a negative.
 Usage: python benchmarks/bench_dupes.py [--sample 30]
 imagededup runs in its own virtual environment under data/bench/ (made on first use).
 """
@@ -28,6 +31,12 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+from lookalikes import ALL as LOOKALIKES
+from lookalikes import KNOWN_COPIES, write_exif_free
+
+from helpers.duplicates.edits import EDITS
+
 BENCH = HERE.parent / "data" / "bench"
 DEDUP_VENV = BENCH / "dedup-venv"
 TESTDATA = Path(os.environ.get("PHOTO_SEARCH_TESTDATA", HERE.parents[1] / "shared" / "photos"))
@@ -40,7 +49,8 @@ REVIEWED = (("retrieval/caltech101/grand_piano/image_0004.jpg", "retrieval/calte
             ("retrieval/caltech101/lotus/image_0006.jpg", "retrieval/caltech101/lotus/image_0015.jpg"),
             ("retrieval/caltech101/buddha/image_0012.jpg", "retrieval/caltech101/buddha/image_0013.jpg"),
             ("retrieval/caltech101/stop_sign/image_0001.jpg", "retrieval/caltech101/stop_sign/image_0005.jpg"),
-            ("retrieval/caltech101/stop_sign/image_0011.jpg", "retrieval/caltech101/stop_sign/image_0014.jpg"))
+            ("retrieval/caltech101/stop_sign/image_0011.jpg", "retrieval/caltech101/stop_sign/image_0014.jpg"),
+            ("retrieval/caltech101/grand_piano/image_0002.jpg", "retrieval/caltech101/grand_piano/image_0007.jpg"))
 
 IMAGEDEDUP = r"""
 import json, sys, time
@@ -147,22 +157,36 @@ def index_folder(folder: Path, index_dir: Path) -> float:
 
 
 def edits_folder(target: Path, sample: int) -> None:
-    """Originals from retrieval/ and every edit kind of each (decoded, then saved as JPEG files)."""
-    from helpers.duplicates.edits import EDITS, edited_copies
+    """Originals from retrieval/ and every edit kind of each (decoded, then saved as JPEG files),
+    and the EXIF-free look-alikes under lookalikes/."""
+    from helpers.duplicates.edits import edited_copies
     from helpers.images import LoadOptions, load_photo
 
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     pool = sorted(p for p in (TESTDATA / "retrieval").rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-                  and "full_resolution" not in p.parts)
+                  and "full_resolution" not in p.parts and str(p.relative_to(TESTDATA)) not in LOOKALIKES)
     for number, path in enumerate(random.Random(7).sample(pool, sample)):
         original = load_photo(path, LoadOptions(min_side=512)).image
         folder = target / f"photo{number:02d}"
         folder.mkdir()
         original.save(folder / "original.jpg", quality=95)
         for name, copy in edited_copies(original, seed=number, kinds=list(EDITS)).items():
-            copy.save(folder / (name.replace(" ", "_").replace("%", "pc") + ".jpg"), quality=92)
+            copy.save(folder / (_file_name(name) + ".jpg"), quality=92)
+    write_exif_free(TESTDATA, target / "lookalikes")
+
+
+def _file_name(edit: str) -> str:
+    return edit.replace(" ", "_").replace("%", "pc").replace("+", "and")
+
+
+def edits_truth(files: list[str]) -> set[frozenset[str]]:
+    """Copies of one original share its folder; the look-alikes are each their own photo, except
+    the few that are copies after all."""
+    cluster = {p: p.split("/")[0] if not p.startswith("lookalikes/") else p for p in files}
+    known = {frozenset(f"lookalikes/{p}" for p in pair) for pair in KNOWN_COPIES}
+    return positive_pairs(cluster) | known
 
 
 def report(title: str, rows: list[tuple[str, dict | None, float, str]]) -> None:
@@ -208,22 +232,27 @@ def main() -> None:
     edits_index = BENCH / "index-edits"
     shutil.rmtree(edits_index, ignore_errors=True)
     index_folder(folder, edits_index)
-    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.jpg"))
-    truth = positive_pairs({p: p.split("/")[0] for p in files})
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    truth = edits_truth(files)
     ours, seconds, threshold = our_pairs(edits_index, args.threshold)
     rows = [(f"photo-search dupes (threshold {threshold})", score(ours, truth, set()), seconds, "")]
     for method in ("phash", "cnn"):
         found, took, error = imagededup_pairs(folder, method)
         rows.append((f"imagededup {method}", score(found, truth, set()) if found is not None else None, took, error))
-    report(f"Generated edits: {args.sample} originals x {len(files) // args.sample - 1} edits, "
-           f"{len(truth)} duplicate pairs", rows)
-    kinds = sorted({p.split("/")[1] for p in files} - {"original.jpg"})
-    found = {kind: sum(frozenset((f"{g}/original.jpg", f"{g}/{kind}")) in ours
-                       for g in {p.split("/")[0] for p in files}) / args.sample for kind in kinds}
+    originals = sorted({p.split("/")[0] for p in files if not p.startswith("lookalikes/")})
+    lookalikes = [p for p in files if p.startswith("lookalikes/")]
+    report(f"Generated edits and look-alikes: {len(originals)} originals x {len(list(EDITS))} edits, "
+           f"{len(lookalikes)} look-alikes without EXIF, {len(truth)} duplicate pairs", rows)
+    wrong = sorted(tuple(sorted(p)) for p in ours - truth)
+    print(f"\nlook-alike pairs reported as copies: {sum(all(x.startswith('lookalikes/') for x in p) for p in wrong)}")
+    for pair in wrong:
+        print(f"  reported, not a copy: {pair[0]} ~ {pair[1]}")
+    found = {kind: sum(frozenset((f"{g}/original.jpg", f"{g}/{_file_name(kind)}.jpg")) in ours
+                       for g in originals) / len(originals) for kind in list(EDITS)}
     print("\nphoto-search, copies grouped with their original, by edit kind:\n")
     print("| edit | recall |\n|---|---:|")
     for kind, recall in sorted(found.items(), key=lambda kv: kv[1]):
-        print(f"| {kind.removesuffix('.jpg').replace('_', ' ').replace('pc', '%')} | {recall:.3f} |")
+        print(f"| {kind} | {recall:.3f} |")
     print(f"\nall kinds: {sum(found.values()) / len(found):.3f}")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.images import LoadOptions, load_photo
+from helpers.images import load_photo
 
 STREETS = tuple(f"retrieval/scenes/opensfm_lund/{n:02d}.jpg" for n in range(1, 30)) + \
     tuple(f"retrieval/scenes/opensfm_berlin/{n:02d}.jpg" for n in (1, 2, 3))

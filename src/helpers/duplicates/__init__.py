@@ -41,6 +41,7 @@ from .verify import (
     SIGNATURE_LENGTH,
     Fingerprint,
     Verdict,
+    content_scale,
     fingerprint,
     turn_free_signature,
     verify_both,
@@ -55,6 +56,7 @@ BURST_SECONDS = 600  # photos taken this close together by a camera are a burst 
 BLOCK = 2048  # rows per block of the pairwise similarity computation (16 MB of float32 per block)
 WORKERS = min(4, os.cpu_count() or 1)
 DETAIL_MIN_SIDE = 768  # originals for the second look are decoded to this shorter side (4:3 -> 1024 long)
+HOLDS_LESS = 0.9  # a keeper showing a copy's pixels at under this area holds less detail than the copy
 KEPT_ORIGINALS = 32  # decoded originals kept during a run: a keeper is compared with all its members
 # Formats a camera or phone writes; a copy in another format is more likely a transcode.
 CAMERA_FORMATS = ("JPEG", "HEIF", "MPO", "TIFF")
@@ -171,48 +173,67 @@ def _closest_per_photo(pairs: dict[tuple[int, int], float], neighbours: int) -> 
 
 # --- stage 3: keepers and groups ------------------------------------------------------------
 
-def keeper_rank(row: PhotoRow) -> tuple[Any, ...]:
-    """Sort key, best first: highest resolution, then a camera format over a transcode,
-    then the earliest date taken, then the larger file (less compressed), then the path."""
+def keeper_rank(row: PhotoRow, partners: int = 0) -> tuple[Any, ...]:
+    """Sort key, best first: highest resolution, then a camera format over a transcode, then the
+    earliest date taken, then the photo with the most candidate partners (the source of many
+    copies is proposed with all of them, turned ones included; a copy with a caption or a strong
+    crop is not), then the larger file (less compressed), then the path."""
     pixels = (row.width or 0) * (row.height or 0)
     camera_format = (row.format or "").upper() in CAMERA_FORMATS
-    return (-pixels, not camera_format, row.date_taken or "9999", -(row.size or 0), row.path)
+    return (-pixels, not camera_format, row.date_taken or "9999", -partners, -(row.size or 0), row.path)
 
 
-def keeper_reason(keeper: PhotoRow, others: list[PhotoRow]) -> str:
+def keeper_reason(keeper: PhotoRow, others: list[PhotoRow], *, most_detail: bool = False,
+                  most_matched: bool = False) -> str:
     """Why `keeper` ranks first, in words, naming the first rule that separates it."""
     pixels = (keeper.width or 0) * (keeper.height or 0)
+    if most_detail:
+        return "most detail: the copies with more pixels show this photo smaller (a screenshot, a border)"
     if all((o.width or 0) * (o.height or 0) < pixels for o in others):
         return f"highest resolution ({keeper.width}x{keeper.height})"
     if keeper.format in CAMERA_FORMATS and any(o.format not in CAMERA_FORMATS for o in others):
         return f"same resolution; original format {keeper.format} over a transcode"
     if keeper.date_taken and all((o.date_taken or "9999") > keeper.date_taken for o in others):
         return f"same resolution and format; taken first ({keeper.date_taken})"
+    if most_matched:
+        return "same resolution, format and date; matched by the most copies, so likely their source"
     if keeper.size and all((o.size or 0) < keeper.size for o in others):
         return f"same resolution, format and date; largest file ({keeper.size:,} bytes, least compressed)"
     return "same resolution, format, date and size; first by name"
 
 
 Links = Callable[[int, list[int]], dict[int, Member]]
+Rekey = Callable[[int, dict[int, Member]], int | None]
 
 
-def star_groups(rows: list[PhotoRow], partners: dict[int, set[int]], links: Links) -> list[Group]:
+def star_groups(rows: list[PhotoRow], partners: dict[int, set[int]], links: Links,
+                more_detail: Rekey | None = None) -> list[Group]:
     """Groups without chaining. Photos, best keeper first, take as members those of their
     not-yet-grouped candidate partners that `links(keeper, partners)` confirms against the keeper
     itself. A member is always a verified copy of its keeper; only keeper-member pairs are ever
-    checked, so a cluster of n copies costs n - 1 verifications, not n squared."""
+    checked, so a cluster of n copies costs n - 1 verifications, not n squared.
+    `more_detail(keeper, members)` names a member that holds the photo with more detail than the
+    keeper (a screenshot or a framed post has more pixels than the photo inside it); that member
+    then keeps the group, and the others are verified against it in turn (those that fail are
+    left for later keepers)."""
     grouped: set[int] = set()
     groups = []
-    for keeper in sorted(partners, key=lambda p: keeper_rank(rows[p])):
-        if keeper in grouped:
+    for first in sorted(partners, key=lambda p: keeper_rank(rows[p], len(partners[p]))):
+        if first in grouped:
             continue
-        members = links(keeper, sorted(other for other in partners[keeper] if other not in grouped))
+        keeper, members = first, links(first, sorted(other for other in partners[first] if other not in grouped))
+        better = more_detail(keeper, members) if more_detail and members else None
+        if better is not None:  # the group, and the new keeper's own candidates, verified against it
+            others = ({first, *members} | {p for p in partners.get(better, ()) if p not in grouped}) - {better}
+            keeper, members = better, links(better, sorted(others))
         if not members:
             continue
         grouped.update(members, {keeper})
         ordered = sorted(members, key=lambda other: (-members[other].score, rows[other].path))
-        groups.append(Group(rows[keeper].path, keeper_reason(rows[keeper], [rows[o] for o in ordered]),
-                            [members[o] for o in ordered]))
+        most_matched = all(len(partners[o]) < len(partners.get(keeper, ())) for o in ordered)
+        reason = keeper_reason(rows[keeper], [rows[o] for o in ordered], most_detail=better is not None,
+                               most_matched=most_matched)
+        groups.append(Group(rows[keeper].path, reason, [members[o] for o in ordered]))
     return groups
 
 
@@ -245,27 +266,43 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
     candidates = candidate_pairs(vectors, signatures, settings)
     partners = _adjacency([*candidates, *exact])
     similar: dict[tuple[int, int], float] = {}  # pair -> cosine
+    shown_at: dict[tuple[int, int], float] = {}  # (keeper, member) -> content scale (`content_scale`)
     bar = progress_counter(len(partners), desc="checking candidates", enabled=show_progress)
 
     def confirm(keeper: int, others: list[int]) -> dict[int, Member]:
         members = {o: Member(rows[o].path, 1.0, "exact") for o in others if _key(keeper, o) in exact}
         unknown = [o for o in others if o not in members]
         for other, verdict in zip(unknown, verifier.verdicts(keeper, unknown), strict=True):
-            cosine = candidates[_key(keeper, other)]
+            cosine = candidates.get(_key(keeper, other)) or float(vectors[keeper] @ vectors[other])  # re-keyed
             kind = pair_kind(rows[keeper], rows[other], verdict, cosine, settings.threshold, root)
             if kind == "near":
                 members[other] = Member(rows[other].path, round(verdict.score, 4), "near")
+                shown_at[(keeper, other)] = content_scale(verdict, _long_side(rows[keeper]), _long_side(rows[other]))
             elif kind == "similar":
                 similar[_key(keeper, other)] = round(cosine, 4)
         bar.update(1)
         return members
 
+    def more_detail(keeper: int, members: dict[int, Member]) -> int | None:
+        """When the keeper shows some members with fewer pixels than they have, the best-ranked of
+        the members it shows smallest (all but crops of one photo are shown at one scale)."""
+        scales = {m: shown_at.get((keeper, m), 1.0) for m in members}
+        smallest = min(scales.values())
+        if smallest >= HOLDS_LESS:
+            return None
+        return min((m for m, scale in scales.items() if scale <= smallest * 1.1),
+                   key=lambda m: keeper_rank(rows[m], len(partners.get(m, ()))))
+
     with PairVerifier(index, rows, settings.threshold) as verifier:
-        groups = star_groups(rows, partners, confirm)
+        groups = star_groups(rows, partners, confirm, more_detail)
     bar.close()
     similar_groups = star_groups(rows, _adjacency(similar), lambda keeper, others: {
         o: Member(rows[o].path, similar[_key(keeper, o)], "similar") for o in others})
     return DupesReport(settings.threshold, groups, similar_groups, len(candidates), time.perf_counter() - started)
+
+
+def _long_side(row: PhotoRow) -> int:
+    return max(row.width or 0, row.height or 0)
 
 
 def _signature(thumbnail: bytes | None) -> np.ndarray:
@@ -309,6 +346,7 @@ class PairVerifier:
         self.index, self.rows, self.threshold = index, rows, threshold
         self.root = index.photos_root  # read here: SQLite stays on this thread
         self.prints: dict[int, Fingerprint | None] = {}
+        self.known: dict[tuple[int, int], Verdict] = {}
         self.grays: dict[int, np.ndarray | None] = {}  # originals decoded for the second look, a few kept
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="verify")
@@ -320,12 +358,20 @@ class PairVerifier:
         self.pool.shutdown()
 
     def verdicts(self, photo: int, others: list[int]) -> list[Verdict]:
+        """Verdicts of `others` against `photo`, each pair verified once per run (either way round)."""
         missing = [p for p in (photo, *others) if p not in self.prints]
         thumbnails = [self.index.thumbnail(self.rows[p].id) for p in missing]  # SQLite stays on this thread
         self.prints.update(zip(missing, self.pool.map(lambda t: fingerprint(t) if t else None, thumbnails)))
-        base = self.prints[photo]
-        verdicts = list(self.pool.map(lambda other: _verdict(base, self.prints[other], self.threshold), others))
-        return list(self.pool.map(lambda pair: self._second_look(photo, *pair), zip(others, verdicts)))
+        new = [other for other in others if (photo, other) not in self.known and (other, photo) not in self.known]
+        found = self.pool.map(lambda other: self._verdict(photo, other), new)
+        self.known.update(zip(((photo, other) for other in new), found))
+        return [self.known[(photo, other)] if (photo, other) in self.known else self.known[(other, photo)].reversed()
+                for other in others]
+
+    def _verdict(self, photo: int, other: int) -> Verdict:
+        first, second = self.prints[photo], self.prints[other]
+        verdict = verify_both(first, second, at_least=self.threshold) if first and second else NO_MATCH
+        return self._second_look(photo, other, verdict)
 
     def _second_look(self, photo: int, other: int, verdict: Verdict) -> Verdict:
         """A match the thumbnails are unsure of is looked at again on the originals (`fine_detail`)."""
@@ -353,10 +399,6 @@ class PairVerifier:
                 self.grays.pop(next(iter(self.grays)))
             self.grays[position] = gray
         return gray
-
-
-def _verdict(a: Fingerprint | None, b: Fingerprint | None, threshold: float) -> Verdict:
-    return verify_both(a, b, at_least=threshold) if a is not None and b is not None else NO_MATCH
 
 
 def pair_kind(a: PhotoRow, b: PhotoRow, verdict: Verdict, cosine: float, threshold: float,

@@ -173,30 +173,33 @@ def _vignette(image: Image.Image, _: random.Random) -> Image.Image:
 
 
 def _border(image: Image.Image, rng: random.Random) -> Image.Image:
-    """A white frame (as social apps add to fit a square), sometimes with a thin dark line."""
+    """A white frame around a smaller copy, as social apps export a square post (the post has
+    fewer pixels than the camera's original), sometimes with a thin dark line."""
     side = max(image.size)
-    framed = Image.new("RGB", (round(side * 1.1), round(side * 1.1)), (250, 250, 250))
-    framed.paste(image, ((framed.width - image.width) // 2, (framed.height - image.height) // 2))
+    photo = image.resize((round(image.width * 0.85), round(image.height * 0.85)), Image.Resampling.LANCZOS)
+    framed = Image.new("RGB", (side, side), (250, 250, 250))
+    left, top = (side - photo.width) // 2, (side - photo.height) // 2
+    framed.paste(photo, (left, top))
     if rng.random() < 0.5:
-        left, top = (framed.width - image.width) // 2, (framed.height - image.height) // 2
-        ImageDraw.Draw(framed).rectangle((left - 3, top - 3, left + image.width + 2, top + image.height + 2),
+        ImageDraw.Draw(framed).rectangle((left - 3, top - 3, left + photo.width + 2, top + photo.height + 2),
                                          outline=(30, 30, 30), width=2)
     return framed
 
 
 def _screenshot(image: Image.Image, _: random.Random) -> Image.Image:
-    """A phone screenshot of the photo in a viewer: a tall dark screen, the photo across its
-    width, a status bar and a toolbar, saved as PNG (as phones do)."""
-    width = 750
+    """A phone screenshot of the photo in a viewer: a tall dark screen (9:16) a little narrower
+    than the original, the photo across its width, a status bar and a toolbar, saved as PNG."""
+    width = round(image.width * 0.9)
     photo = image.resize((width, max(1, round(image.height * width / image.width))), Image.Resampling.BICUBIC)
-    screen = Image.new("RGB", (width, max(1334, photo.height + 300)), (16, 16, 16))
+    screen = Image.new("RGB", (width, max(round(width * 16 / 9), photo.height + width // 3)), (16, 16, 16))
     screen.paste(photo, (0, (screen.height - photo.height) // 2))
     draw = ImageDraw.Draw(screen)
-    font = ImageFont.load_default(size=28)
-    draw.text((30, 12), "9:41", fill=(255, 255, 255), font=font)
-    draw.rectangle((640, 18, 700, 40), outline=(255, 255, 255), width=2)
-    for x in range(60, width, 160):
-        draw.ellipse((x, screen.height - 90, x + 40, screen.height - 50), outline=(200, 200, 200), width=3)
+    unit = max(8, width // 25)
+    draw.text((unit, unit // 3), "9:41", fill=(255, 255, 255), font=ImageFont.load_default(size=unit))
+    draw.rectangle((width - 3 * unit, unit // 2, width - unit, unit * 3 // 2), outline=(255, 255, 255), width=2)
+    for x in range(2 * unit, width - unit, width // 5):
+        draw.ellipse((x, screen.height - 3 * unit, x + unit, screen.height - 2 * unit), outline=(200, 200, 200),
+                     width=2)
     return _through_file(screen, "PNG")
 
 

@@ -15,7 +15,7 @@ Works on the index's cached thumbnails (256 px, EXIF-upright), so no original is
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -61,6 +61,11 @@ class Verdict:
     mirrored: bool = False
     detail: float | None = None  # fine-detail agreement on the originals (`fine_detail`), when measured
     another_shot: bool = False  # the originals' fine detail says: two exposures, not one photograph
+    scale: float = 1.0  # area in A's thumbnail of one pixel of B's thumbnail (see `content_scale`)
+
+    def reversed(self) -> Verdict:
+        """The same verdict seen from B's side."""
+        return replace(self, scale=1 / self.scale if self.scale else 0.0)
 
     @property
     def aligned(self) -> bool:
@@ -134,7 +139,7 @@ def verify(a: Fingerprint, b: Fingerprint) -> Verdict:
         if inliers <= best.inliers:
             continue
         score, coverage = _compare(a, b, transform, mirrored)  # 0 when the overlap is too small
-        best = Verdict(score, inliers, coverage, mirrored)
+        best = Verdict(score, inliers, coverage, mirrored, scale=_area_scale(transform, a, b))
     return best
 
 
@@ -146,7 +151,21 @@ def verify_both(a: Fingerprint, b: Fingerprint, at_least: float = 0.0) -> Verdic
     if forward.score < at_least:
         return forward
     backward = verify(b, a)
-    return backward if backward.score < forward.score else forward
+    return backward.reversed() if backward.score < forward.score else forward
+
+
+def _area_scale(transform: np.ndarray, a: Fingerprint, b: Fingerprint) -> float:
+    """Area in A's thumbnail that one pixel of B's thumbnail covers, at B's centre."""
+    centre = np.array([[[b.gray.shape[1] / 2, b.gray.shape[0] / 2]]], np.float32)
+    step = cv2.perspectiveTransform(centre + np.array([[[0, 0]], [[1, 0]], [[0, 1]]], np.float32), transform)
+    dx, dy = (step[1] - step[0])[0], (step[2] - step[0])[0]
+    return float(abs(dx[0] * dy[1] - dx[1] * dy[0]))
+
+
+def content_scale(verdict: Verdict, long_side_a: int, long_side_b: int) -> float:
+    """Area in A's original pixels that one of B's original pixels covers. Below 1, A shows B's
+    content with fewer pixels than B has: A is a smaller, or framed, copy (a screenshot, a border)."""
+    return verdict.scale * (long_side_a / max(long_side_b, 1)) ** 2
 
 
 def _fit_transform(points_a: np.ndarray, descriptors_a: np.ndarray | None, points_b: np.ndarray,
@@ -163,7 +182,7 @@ def _fit_transform(points_a: np.ndarray, descriptors_a: np.ndarray | None, point
         return None
     source = np.array([points_b[m[0].queryIdx] for m in pairs], dtype=np.float32)
     target = np.array([points_a[m[0].trainIdx] for m in pairs], dtype=np.float32)
-    transform, mask = cv2.findHomography(source, target, cv2.RANSAC, RANSAC_PIXELS, maxIters=2000,
+    transform, mask = cv2.findHomography(source, target, cv2.USAC_ACCURATE, RANSAC_PIXELS, maxIters=2000,
                                          confidence=0.995)
     if transform is None or not _plausible(transform, source):
         return None
