@@ -174,6 +174,8 @@ def edits_folder(target: Path, sample: int) -> None:
         original.save(folder / "original.jpg", quality=95)
         for name, copy in edited_copies(original, seed=number, kinds=list(EDITS)).items():
             copy.save(folder / (_file_name(name) + ".jpg"), quality=92)
+        shot = time.time() - 86400  # the original is a day older than its copies, as in a real folder
+        os.utime(folder / "original.jpg", (shot, shot))
     write_exif_free(TESTDATA, target / "lookalikes")
 
 

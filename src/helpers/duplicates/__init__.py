@@ -35,7 +35,7 @@ from ..index import PhotoIndex, PhotoRow
 from ..metadata import subsecond_taken
 from ..progress import progress_counter
 from ..scan import full_hash
-from .fine_detail import detail_gray, fine_detail, is_unsure
+from .fine_detail import DetailPrint, detail_print, fine_detail, is_unsure
 from .verify import (
     NO_MATCH,
     SIGNATURE_LENGTH,
@@ -347,7 +347,7 @@ class PairVerifier:
         self.root = index.photos_root  # read here: SQLite stays on this thread
         self.prints: dict[int, Fingerprint | None] = {}
         self.known: dict[tuple[int, int], Verdict] = {}
-        self.grays: dict[int, np.ndarray | None] = {}  # originals decoded for the second look, a few kept
+        self.details: dict[int, DetailPrint | None] = {}  # originals prepared for the second look, a few kept
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="verify")
 
@@ -377,28 +377,28 @@ class PairVerifier:
         """A match the thumbnails are unsure of is looked at again on the originals (`fine_detail`)."""
         if verdict.score < self.threshold or not is_unsure(verdict.score, verdict.inliers):
             return verdict
-        first, second = self._detail_gray(photo), self._detail_gray(other)
+        first, second = self._detail_print(photo), self._detail_print(other)
         detail = fine_detail(first, second, verdict.mirrored) if first is not None and second is not None else None
         return verdict if detail is None else replace(verdict, detail=round(detail.agreement, 4),
                                                       another_shot=not detail.one_photo)
 
-    def _detail_gray(self, position: int) -> np.ndarray | None:
+    def _detail_print(self, position: int) -> DetailPrint | None:
         """An original at the second look's size; None when it cannot be read (moved, offline)."""
         with self.lock:
-            if position in self.grays:
-                return self.grays[position]
-        gray = None
+            if position in self.details:
+                return self.details[position]
+        detail = None
         if self.root is not None:
             try:
                 original = load_photo(self.root / self.rows[position].path, LoadOptions(min_side=DETAIL_MIN_SIDE))
-                gray = detail_gray(original.image)
+                detail = detail_print(original.image)
             except (PhotoSkipped, OSError):
-                gray = None
+                detail = None
         with self.lock:
-            if len(self.grays) >= KEPT_ORIGINALS:
-                self.grays.pop(next(iter(self.grays)))
-            self.grays[position] = gray
-        return gray
+            if len(self.details) >= KEPT_ORIGINALS:
+                self.details.pop(next(iter(self.details)))
+            self.details[position] = detail
+        return detail
 
 
 def pair_kind(a: PhotoRow, b: PhotoRow, verdict: Verdict, cosine: float, threshold: float,

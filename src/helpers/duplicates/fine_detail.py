@@ -8,7 +8,7 @@ noise. An edited copy keeps the fine detail of its original, whatever was done t
 
 So, when the first stage is unsure, both originals are decoded at up to 1024 px, B is laid over
 A by a homography fitted there, and the fine detail (what a 2-px blur removes) is correlated
-block by block. A copy's detail correlates (0.58 or more on every generated edit kind); another
+block by block. A copy's detail correlates (0.48 or more on every generated edit kind); another
 shot's does not (0.0-0.2 on consecutive street views and bursts).
 """
 
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from PIL import Image
+
+from .verify import mirrored_keypoints
 
 DETAIL_SIDE = 1024  # longer side the originals are compared at
 DETAIL_MIN = 0.35  # median fine-detail correlation below which a pair is two shots, not one photo
@@ -50,22 +52,36 @@ def is_unsure(score: float, inliers: int) -> bool:
     return inliers < UNSURE_INLIERS or score < UNSURE_SCORE
 
 
-def detail_gray(image: Image.Image) -> np.ndarray:
-    """Grayscale pixels at the comparison size (longer side at most DETAIL_SIDE)."""
+@dataclass(frozen=True)
+class DetailPrint:
+    """What the second look needs of one original: its grayscale pixels at up to DETAIL_SIDE and
+    their keypoints (plain and mirrored), made once per photo and reused for every pair it is in."""
+
+    gray: np.ndarray
+    points: np.ndarray
+    descriptors: np.ndarray | None
+    mirrored_points: np.ndarray
+    mirrored_descriptors: np.ndarray | None
+
+
+def detail_print(image: Image.Image) -> DetailPrint:
     gray = np.asarray(image.convert("L"))
     scale = DETAIL_SIDE / max(gray.shape)
-    return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    if scale < 1:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    keypoints, descriptors = _SIFT.detectAndCompute(gray, None)
+    points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
+    return DetailPrint(gray, points, descriptors, *mirrored_keypoints(points, descriptors, gray.shape[1]))
 
 
-def fine_detail(a: np.ndarray, b: np.ndarray, mirrored: bool = False) -> Detail | None:
+def fine_detail(a: DetailPrint, b: DetailPrint, mirrored: bool = False) -> Detail | None:
     """How well B's fine detail matches A's once B is laid over A, B plain or mirrored (`mirrored`,
     the first stage's finding, is tried first). None: no alignment or no texture to judge by; the
     first stage's verdict then stands. Both are compared at the smaller one's scale, so a small copy
     is not asked for detail it never had."""
-    a, b = _same_scale(a, b)
     best = None
     for flip in (mirrored, not mirrored):
-        found = _aligned_detail(a, np.ascontiguousarray(b[:, ::-1]) if flip else b)
+        found = _aligned_detail(a, b, flip)
         if found is not None and (best is None or found.agreement > best.agreement):
             best = found
         if best is not None and best.one_photo:
@@ -73,38 +89,42 @@ def fine_detail(a: np.ndarray, b: np.ndarray, mirrored: bool = False) -> Detail 
     return best
 
 
-def _aligned_detail(a: np.ndarray, b: np.ndarray) -> Detail | None:
-    transform = _homography(a, b)
+def _aligned_detail(a: DetailPrint, b: DetailPrint, flip: bool) -> Detail | None:
+    points, descriptors = (b.mirrored_points, b.mirrored_descriptors) if flip else (b.points, b.descriptors)
+    transform = _homography(a.points, a.descriptors, points, descriptors)
     if transform is None:
         return None
-    height, width = a.shape
-    warped = cv2.warpPerspective(b.astype(np.float32), transform, (width, height), flags=cv2.INTER_LINEAR)
-    inside = cv2.warpPerspective(np.ones(b.shape, np.float32), transform, (width, height)) > 0.99
+    side = min(max(a.gray.shape), max(b.gray.shape))  # compare at the smaller photo's size
+    gray_a = _shrink(a.gray, side)
+    gray_b = _shrink(np.ascontiguousarray(b.gray[:, ::-1]) if flip else b.gray, side)
+    scale_a, scale_b = gray_a.shape[1] / a.gray.shape[1], gray_b.shape[1] / b.gray.shape[1]
+    transform = np.diag([scale_a, scale_a, 1.0]) @ transform @ np.diag([1 / scale_b, 1 / scale_b, 1.0])
+    height, width = gray_a.shape
+    warped = cv2.warpPerspective(gray_b.astype(np.float32), transform, (width, height), flags=cv2.INTER_LINEAR)
+    inside = cv2.warpPerspective(np.ones(gray_b.shape, np.float32), transform, (width, height)) > 0.99
     inside = cv2.erode(inside.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
-    return _block_correlation(_high_pass(a.astype(np.float32)), _high_pass(warped), inside)
+    return _block_correlation(_high_pass(gray_a.astype(np.float32)), _high_pass(warped), inside)
 
 
-def _same_scale(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    side = min(max(a.shape), max(b.shape))
+def _shrink(gray: np.ndarray, side: int) -> np.ndarray:
+    """The photo with its longer side at `side` (never enlarged)."""
+    scale = side / max(gray.shape)
+    if scale >= 1:
+        return gray
+    return cv2.resize(gray, (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))),
+                      interpolation=cv2.INTER_AREA)
 
-    def fit(gray: np.ndarray) -> np.ndarray:
-        scale = side / max(gray.shape)
-        return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 0.98 else gray
 
-    return fit(a), fit(b)
-
-
-def _homography(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    points_a, descriptors_a = _SIFT.detectAndCompute(a, None)
-    points_b, descriptors_b = _SIFT.detectAndCompute(b, None)
+def _homography(points_a: np.ndarray, descriptors_a: np.ndarray | None, points_b: np.ndarray,
+                descriptors_b: np.ndarray | None) -> np.ndarray | None:
     if descriptors_a is None or descriptors_b is None or min(len(descriptors_a), len(descriptors_b)) < 8:
         return None
     matches = [m for m in cv2.BFMatcher(cv2.NORM_L2).knnMatch(descriptors_b, descriptors_a, k=2)
                if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
     if len(matches) < 12:
         return None
-    source = np.array([points_b[m[0].queryIdx].pt for m in matches], dtype=np.float32)
-    target = np.array([points_a[m[0].trainIdx].pt for m in matches], dtype=np.float32)
+    source = np.array([points_b[m[0].queryIdx] for m in matches], dtype=np.float32)
+    target = np.array([points_a[m[0].trainIdx] for m in matches], dtype=np.float32)
     transform, _ = cv2.findHomography(source, target, cv2.USAC_MAGSAC, RANSAC_PIXELS, maxIters=5000,
                                       confidence=0.999)
     return transform

@@ -88,7 +88,7 @@ def fingerprint(image: Image.Image | bytes) -> Fingerprint:
     gray = np.ascontiguousarray(lab[:, :, 0])
     chroma = lab[:, :, 1:].astype(np.float32) - 128
     points, descriptors = _keypoints(gray)
-    mirrored_points, mirrored_descriptors = _mirrored(points, descriptors, gray.shape[1])
+    mirrored_points, mirrored_descriptors = mirrored_keypoints(points, descriptors, gray.shape[1])
     return Fingerprint(gray, None if _monochrome(gray, chroma) else chroma, points, descriptors,
                        mirrored_points, mirrored_descriptors)
 
@@ -112,7 +112,7 @@ def _keypoints(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2), descriptors
 
 
-def _mirrored(points: np.ndarray, descriptors: np.ndarray | None,
+def mirrored_keypoints(points: np.ndarray, descriptors: np.ndarray | None,
               width: int) -> tuple[np.ndarray, np.ndarray | None]:
     """The keypoints the mirror image has at the mirrored places, without running SIFT again: a
     SIFT descriptor is 4 x 4 cells of 8 orientation bins, and mirroring reverses the cell rows
@@ -243,27 +243,31 @@ def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray, mirrored: bo
 
 def _even_light(source: np.ndarray, reference: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Undo a smooth change of light across the frame (a vignette, a print lit from one side):
-    a quadratic surface fitted to the log ratio of the two photos' brightness, block by block,
-    twice, the second time without the blocks the first fit explains worst (a caption, a moved
-    thing). Only a field that smooth is removed; a local change leaves its mark."""
+    a smooth surface (a tilt, a bowl and a vignette's steeper rim) fitted to the log ratio of the
+    two photos' brightness, block by block, twice, the second time without the blocks the first
+    fit explains worst (a caption, a moved thing). Only a field that smooth is removed; a local
+    change leaves its mark."""
     ratio = np.log(reference + 16) - np.log(source + 16)
     sums, counts = _block_sums(ratio, valid)
     used = counts >= 0.5 * counts.max()
     if used.sum() < 12:
         return source
     centres = (np.arange(GRID) + 0.5) / GRID - 0.5
-    ys, xs = np.meshgrid(centres, centres, indexing="ij")
-    terms = np.stack([np.ones_like(xs), xs, ys, xs * xs, ys * ys, xs * ys], axis=-1)
     means = sums / np.maximum(counts, 1)
+    terms = _light_terms(*np.meshgrid(centres, centres))
     for _ in range(2):
         coefficients, *_ = np.linalg.lstsq(terms[used], means[used], rcond=None)
         misfit = np.abs(means - terms @ coefficients)
         used &= misfit <= np.quantile(misfit[used], 0.7)
     height, width = source.shape
-    y, x = np.mgrid[0:height, 0:width]
-    pixel_terms = np.stack([np.ones(source.shape), x / width - 0.5, y / height - 0.5, (x / width - 0.5) ** 2,
-                            (y / height - 0.5) ** 2, (x / width - 0.5) * (y / height - 0.5)], axis=-1)
-    return (source + 16) * np.exp(pixel_terms @ coefficients) - 16
+    xs, ys = np.meshgrid((np.arange(width) + 0.5) / width - 0.5, (np.arange(height) + 0.5) / height - 0.5)
+    return (source + 16) * np.exp(_light_terms(xs, ys) @ coefficients) - 16
+
+
+def _light_terms(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The shapes a smooth change of light can take, at positions centred on the frame."""
+    radius = xs * xs + ys * ys
+    return np.stack([np.ones_like(xs), xs, ys, xs * xs, ys * ys, xs * ys, radius * radius], axis=-1)
 
 
 def _match_tones(source: np.ndarray, reference: np.ndarray, valid: np.ndarray) -> np.ndarray:
