@@ -77,23 +77,28 @@ def cli_index(tmp_path_factory: pytest.TempPathFactory, practice_library: Path,
 
 
 def test_search_json_shape(cli_index: Path, practice_library: Path, photo_search: PhotoSearch) -> None:
-    done = photo_search("search", "--index", str(cli_index), "--image",
-                        str(practice_library / "2021/home/coffee.jpg"), "-k", "3", "--json")
+    query = ("search", "--index", str(cli_index), "--image", str(practice_library / "2021/home/coffee.jpg"),
+             "-k", "3", "--json")
+    done = photo_search(*query, "--no-collapse")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert set(result) >= {"results", "took_ms"} and len(result["results"]) == 3
+    assert set(result) == {"results", "min_score", "note", "took_ms"} and len(result["results"]) == 3
     for item in result["results"]:
-        assert set(item) == {"path", "score", "date", "folder", "place"}  # the contract, DESIGN.md
-        assert item["path"].startswith("edits/coffee")
+        assert set(item) == {"path", "score", "date", "folder", "place", "also"}  # the contract, DESIGN.md
+        assert item["path"].startswith("edits/coffee") and item["also"] == []
         assert item["folder"] == "edits" and item["date"].startswith("2024-12-24") and item["place"] is None
+    folded = json.loads(photo_search(*query).stdout)["results"]  # the default: one slot per photo
+    assert {folded[0]["path"]} | {a["path"] for a in folded[0]["also"]} == {r["path"] for r in result["results"]}
+    assert all(a["kind"] == "near" for a in folded[0]["also"])
 
 
 def test_search_filters_and_text_on_the_command_line(cli_index: Path, photo_search: PhotoSearch) -> None:
     done = photo_search("search", "--index", str(cli_index), "--text", "tabby", "-k", "2", "--folder", "edits",
                         "--since", "2024-01-01", "--json")
     assert done.returncode == 0, done.stderr
-    paths = [item["path"] for item in json.loads(done.stdout)["results"]]
-    assert paths and all(path.startswith("edits/cat") for path in paths)
+    first = json.loads(done.stdout)["results"][0]  # the two cats in edits/ are copies: one result
+    assert {first["path"], *(a["path"] for a in first["also"] if a["path"].startswith("edits/"))} == {
+        "edits/cat_grayscale.jpg", "edits/cat_upside_down_exif.jpg"}
 
 
 def test_report_from_an_index(cli_index: Path, photo_search: PhotoSearch) -> None:

@@ -101,7 +101,9 @@ def test_an_index_from_before_places_gets_them_on_the_next_run(tmp_path: Path, l
     old = tmp_path / "old-index"
     shutil.copytree(library / "index", old)
     with sqlite3.connect(old / DB_NAME) as db:  # what a version-1 index holds: no place columns
-        for column in ("city", "region", "country", "district"):
+        db.execute("DROP TABLE copy_groups")  # and none of version 3's copies
+        db.execute("DROP TABLE copy_pairs")
+        for column in ("city", "region", "country", "district", "signature"):
             db.execute(f"ALTER TABLE photos DROP COLUMN {column}")
         db.execute("PRAGMA user_version = 1")
     assert "photos" in _SCHEMA_V1

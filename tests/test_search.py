@@ -39,13 +39,30 @@ def _paths(outcome) -> list[str]:
     return [result.photo.path for result in outcome.results]
 
 
+COFFEE_COPIES = {"edits/coffee.webp", "edits/coffee_phone_rotated.jpg", "edits/coffee_shared_small.jpg"}
+
+
 def test_image_query_finds_the_edited_copies_and_not_itself(library: Library, library_dir: Path) -> None:
-    outcome = library.search(Term("path", library_dir / "2021/home/coffee.jpg"), k=3)
-    assert set(_paths(outcome)) == {"edits/coffee.webp", "edits/coffee_phone_rotated.jpg",
-                                    "edits/coffee_shared_small.jpg"}
+    outcome = library.search(Term("path", library_dir / "2021/home/coffee.jpg"), k=3, collapse=False)
+    assert set(_paths(outcome)) == COFFEE_COPIES
     # Neither the query nor its byte-identical copy is a result.
     assert not {"2021/home/coffee.jpg", "edits/coffee_exact_copy.jpg"} & set(_paths(library.search(
-        Term("path", library_dir / "2021/home/coffee.jpg"), k=30)))
+        Term("path", library_dir / "2021/home/coffee.jpg"), k=30, collapse=False)))
+
+
+def test_the_copies_of_a_photo_share_one_result(library: Library, library_dir: Path) -> None:
+    """Folded (the default): the query photo's own edited copies are one result, the best-scoring
+    copy standing for the others; the query and its byte-identical copy are still left out."""
+    first = library.search(Term("path", library_dir / "2021/home/coffee.jpg"), k=3).results[0]
+    folded = {first.photo.path} | {item["path"] for item in first.also}
+    assert folded == COFFEE_COPIES and {item["kind"] for item in first.also} == {"near"}
+    # The burst and the photo it was shot around (minutes apart, by EXIF): one result, not five.
+    burst = library.search(Term("path", library_dir / "2022/road trip/burst/IMG_4303.jpg"), k=10, min_score=0)
+    shown = [{r.photo.path} | {a["path"] for a in r.also} for r in burst.results]
+    road_trip = [paths for paths in shown if any("road trip/" in path for path in paths)]
+    assert road_trip == [{"2022/road trip/motorcycle.jpg"} | {f"2022/road trip/burst/IMG_{n}.jpg"
+                                                             for n in (4301, 4302, 4304, 4305)}]
+    assert {a["kind"] for a in burst.results[0].also} == {"similar"}
 
 
 def test_query_from_outside_the_library_and_from_bytes(library: Library, messy: Path, photos: Path) -> None:
@@ -73,8 +90,9 @@ def test_min_score_can_say_nothing_is_close(library: Library, library_dir: Path)
 
 def test_text_through_imagenet_labels(library: Library) -> None:
     outcome = library.search("espresso", k=3)
-    assert set(_paths(outcome)) <= {"2021/home/coffee.jpg", "edits/coffee.webp", "edits/coffee_phone_rotated.jpg",
-                                    "edits/coffee_shared_small.jpg", "edits/coffee_exact_copy.jpg"}
+    first = outcome.results[0]
+    assert {first.photo.path} | {a["path"] for a in first.also} == {
+        "2021/home/coffee.jpg", "edits/coffee_exact_copy.jpg", *COFFEE_COPIES}
     assert "ImageNet labels" in outcome.notes[0]
     with pytest.raises(NoTextEncoder, match="no ImageNet label"):
         library.search("xylophone quartet at dusk", k=3)
@@ -90,8 +108,8 @@ def test_combination_query(library: Library, library_dir: Path) -> None:
 
 def test_diversity_spreads_a_burst(library: Library, library_dir: Path) -> None:
     query = Term("path", library_dir / "2022/road trip/motorcycle.jpg")
-    plain = _paths(library.search(query, k=5))
-    varied = _paths(library.search(query, k=5, diversity=0.6))
+    plain = _paths(library.search(query, k=5, collapse=False))  # folding would hide the burst anyway
+    varied = _paths(library.search(query, k=5, diversity=0.6, collapse=False))
     bursts = lambda paths: sum("burst" in path for path in paths)
     assert bursts(plain) == 5
     assert bursts(varied) < bursts(plain)

@@ -23,7 +23,7 @@ from .gallery import jpeg_data_uri
 from .images import LoadOptions, load_photo, load_photo_bytes, make_thumbnail
 from .index import PhotoIndex, PhotoRow
 from .indexer import update_index
-from .search import Filters, Library, Result, SearchOutcome, Term
+from .search import Filters, Library, Result, SearchOutcome, Term, folded_label
 
 ALL_FOLDERS = "(all folders)"
 DETAIL_SIDE = 1024  # the detail view's longer side: sharp on a laptop screen, quick to send
@@ -71,6 +71,10 @@ class SearchApp:
         self.detail_text = widgets.HTML()
         self.back = widgets.Button(description="Back to results", icon="arrow-left")
         self.detail = widgets.VBox([self.back, self.detail_image, self.detail_text])
+        self.also_grid = widgets.GridBox(layout={"grid_template_columns": f"repeat(auto-fill, {CARD_WIDTH})",
+                                                 "grid_gap": "8px"})
+        self.also_back = widgets.Button(description="Back to results", icon="arrow-left")
+        self.also_view = widgets.VBox([self.also_back, self.also_grid])
         self.result_area = widgets.VBox([self.query_view, self.grid])
         self.widget = widgets.VBox([
             widgets.HBox([self.upload, self.pick]), widgets.HBox([self.text, self.text_button]),
@@ -86,6 +90,7 @@ class SearchApp:
             control.observe(lambda change: self._rerun(), "value")
         self.rebuild_button.on_click(lambda _: self.rebuild())
         self.back.on_click(lambda _: self._show_results())
+        self.also_back.on_click(lambda _: self._show_results())
         self._last_query: tuple[list[Term], str] | None = None
 
     def _open_library(self) -> None:
@@ -179,7 +184,30 @@ class SearchApp:
                                 tooltip=result.photo.path, layout={"width": CARD_WIDTH})
         button.add_class("photo-search-result")
         button.on_click(lambda _, n=number: self.show_detail(n))
-        return widgets.VBox([picture, button])
+        if not result.also:
+            return widgets.VBox([picture, button])
+        badge = widgets.Button(description=folded_label(result.also), layout={"width": CARD_WIDTH},
+                               tooltip="copies and burst shots of this photo: show them")
+        badge.add_class("photo-search-also")
+        badge.on_click(lambda _, n=number: self.show_also(n))
+        return widgets.VBox([picture, button, badge])
+
+    def show_also(self, number: int) -> None:
+        """The photos a result stands for (its copies and burst shots), in place of the results."""
+        result = self.results[number]
+        by_path = {row.path: row for row in self.library.rows} if self.library else {}
+        cards = []
+        shown: list[tuple[str, str]] = [("shown", result.photo.path)] + [(a["kind"], a["path"]) for a in result.also]
+        for kind, path in shown:
+            row = by_path.get(path)
+            thumbnail = self.library.index.thumbnail(row.id) if self.library and row else None
+            label = widgets.HTML(f"<small>{html.escape(kind)}: {html.escape(path)}</small>",
+                                 layout={"width": CARD_WIDTH})
+            cards.append(widgets.VBox([widgets.Image(value=thumbnail or b"", format="jpeg",
+                                                     layout={"width": CARD_WIDTH}), label]))
+        self.also_grid.children = cards
+        self.result_area.layout.display = "none"
+        self.widget.children = [*self.widget.children[:-1], self.also_view]
 
     # --- detail view -------------------------------------------------------------------------
 

@@ -21,12 +21,12 @@ from .index import PhotoIndex
 from .models import list_models, load_model
 from .models.engines import ENGINES, ENV_ENGINE
 from .options import IndexOptions
-from .search import Filters, Library, Term, parse_day, parse_query
+from .search import Filters, Library, Term, folded_label, parse_day, parse_query
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 # duplicates.DEFAULT_THRESHOLD, for the help text only (a test keeps them equal): importing the
 # duplicate finder would load OpenCV on every command, a tenth of a cold search's start.
-DUPES_DEFAULT_THRESHOLD = 0.6
+DUPES_DEFAULT_THRESHOLD = 0.65
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--diversity", type=float, default=0.0,
                         help="0 to 1: prefer variety over near-identical results (default: 0)")
     search.add_argument("--no-rerank", action="store_true", help="plain cosine ranking, no re-ranking")
+    search.add_argument("--no-collapse", action="store_true",
+                        help="list copies and burst shots of one photo as separate results (default: one "
+                             "result each, the others in its \"also\")")
     search.set_defaults(handler=run_search)
 
     report = commands.add_parser("report", parents=[common], help="which photos load, which do not, and why",
@@ -210,7 +213,8 @@ def run_search(args: argparse.Namespace) -> dict[str, Any]:
     with PhotoIndex.open(args.index) as index:
         min_score: float | Literal["auto"] = "auto" if args.min_score is None else args.min_score
         outcome = Library(index, engine=args.engine).search(query, k=args.k, filters=filters, min_score=min_score,
-                                                            rerank=not args.no_rerank, diversity=args.diversity)
+                                                            rerank=not args.no_rerank, diversity=args.diversity,
+                                                            collapse=not args.no_collapse)
     return outcome.as_dict()
 
 
@@ -330,7 +334,8 @@ def _index_lines(result: dict[str, Any]) -> list[str]:
 def _search_lines(result: dict[str, Any]) -> list[str]:
     lines = [f"note: {result['note']}"] if result.get("note") else []
     lines += [f"{item['score']:.3f}  {item['path']}" + (f"  ({item['date'][:10]})" if item["date"] else "")
-              + (f"  {item['place']}" if item.get("place") else "") for item in result["results"]]
+              + (f"  {item['place']}" if item.get("place") else "")
+              + (f"  [{folded_label(item['also'])}]" if item.get("also") else "") for item in result["results"]]
     if not result["results"]:
         lines.append("no results")
     lines.append(f"({result['took_ms']:.0f} ms)")

@@ -45,6 +45,7 @@ class StageTimes:
     model: float = 0.0
     write: float = 0.0
     places: float = 0.0
+    copies: float = 0.0  # keeping the copy groups current (only new and changed photos are compared)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, stage: str, started: float) -> None:

@@ -103,7 +103,9 @@ def average_precision_at_k(relevant_flags: list[bool], total_relevant: int, k: i
 
 def evaluate_image_queries(library: Library, groups: dict[str, str], *, k: int = 10,
                            **search_options: Any) -> EvalReport:
-    """Search with every grouped photo as the query and score the top-K against its group."""
+    """Search with every grouped photo as the query and score the top-K against its group. Copies
+    are not folded into one result here (`collapse=False` unless told): every relevant photo counts."""
+    search_options.setdefault("collapse", False)
     position_of = {row.path: position for position, row in enumerate(library.rows)}
     members: dict[str, set[str]] = defaultdict(set)
     report = EvalReport(k=k)
@@ -214,11 +216,13 @@ def evaluate_cutoff(library: Library, groups: dict[str, str], present: dict[Path
                     k: int = 10) -> CutoffReport:
     """Photo queries from outside the library, with the automatic cutoff and without. `groups` gives
     the subject of library photos (by path), `present` the subject of each present-subject query."""
-    empty = sum(not library.search(Term("path", str(path)), k=k, min_score="auto").results for path in absent)
+    empty = sum(not library.search(Term("path", str(path)), k=k, min_score="auto", collapse=False).results
+                for path in absent)
     shown = kept = 0
     for path, subject in present.items():
-        everything = library.search(Term("path", str(path)), k=k, min_score=0).results
-        automatic = {r.photo.path for r in library.search(Term("path", str(path)), k=k, min_score="auto").results}
+        everything = library.search(Term("path", str(path)), k=k, min_score=0, collapse=False).results
+        automatic = {r.photo.path for r in library.search(Term("path", str(path)), k=k, min_score="auto",
+                                                          collapse=False).results}
         relevant = [r.photo.path for r in everything if groups.get(r.photo.path) == subject]
         shown += len(relevant)
         kept += sum(found in automatic for found in relevant)

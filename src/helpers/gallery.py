@@ -25,8 +25,8 @@ def write_gallery(library: Library, query: Term, out: str | os.PathLike[str], *,
     if root is not None and (out == root or root in out.parents):
         raise BadInput(f"{out} is inside the photo folder; write the gallery somewhere else")
     outcome = library.search([query], k=k)
-    results = [GalleryItem(r.photo.path, r.score, library.index.thumbnail(r.photo.id), r.photo.place)
-               for r in outcome.results]
+    results = [GalleryItem(r.photo.path, r.score, library.index.thumbnail(r.photo.id), r.photo.place,
+                           tuple(item["path"] for item in r.also)) for r in outcome.results]
     if query.kind == "text":
         title, picture = f'"{query.value}"', None
     else:
@@ -36,6 +36,14 @@ def write_gallery(library: Library, query: Term, out: str | os.PathLike[str], *,
     partial.write_text(gallery_html(title, picture, results), encoding="utf-8")
     os.replace(partial, out)  # a reader never sees half a page
     return {"out": str(out), "results": len(results), "took_ms": round(outcome.took_ms, 2)}
+
+
+def _also(paths: Sequence[str]) -> str:
+    """'+3 more of this photo', opening to their names: copies and burst shots share one card."""
+    if not paths:
+        return ""
+    names = "".join(f"<li>{html.escape(path)}</li>" for path in paths)
+    return f"<details><summary>+{len(paths)} more of this photo</summary><ul>{names}</ul></details>"
 
 
 def jpeg_data_uri(data: bytes) -> str:
@@ -48,6 +56,7 @@ class GalleryItem(NamedTuple):
     score: float
     thumbnail: bytes | None
     place: str | None = None
+    also: tuple[str, ...] = ()  # the copies and burst shots this result stands for
 
 
 def gallery_html(title: str, query_picture: bytes | None, results: Sequence[GalleryItem]) -> str:
@@ -62,7 +71,7 @@ def gallery_html(title: str, query_picture: bytes | None, results: Sequence[Gall
     cards = "\n".join(
         f'<figure>{picture(item.thumbnail, item.path)}<figcaption><b>{item.score:.3f}</b> {html.escape(item.path)}'
         + (f'<br><span class="place">{html.escape(item.place)}</span>' if item.place else "")
-        + "</figcaption></figure>" for item in results)
+        + _also(item.also) + "</figcaption></figure>" for item in results)
     query = picture(query_picture, "query") if query_picture else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -74,6 +83,7 @@ header img {{ max-height: 160px; border-radius: 4px; }}
 main {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 0.8rem; }}
 figure {{ margin: 0; }} figure img {{ width: 100%; height: 180px; object-fit: cover; border-radius: 4px; }}
 figcaption {{ font-size: 0.8rem; overflow-wrap: anywhere; }} .missing {{ height: 180px; background: #ddd; }}
+details summary {{ cursor: pointer; color: #555; }} details ul {{ margin: 0.2rem 0; padding-left: 1rem; }}
 </style></head>
 <body><header>{query}<h1>{html.escape(title)}</h1></header>
 <main>

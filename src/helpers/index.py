@@ -30,7 +30,7 @@ from .scan import PhotoRecord, Skipped
 DB_NAME = "index.sqlite"
 LOCK_NAME = "index.lock"
 WRITER_WAIT = 15.0  # seconds a second `index` run waits for the first before saying it is busy
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 VECTOR_DTYPE = np.float16
 
 _SCHEMA_V1 = """
@@ -69,8 +69,28 @@ ALTER TABLE photos ADD COLUMN region TEXT;
 ALTER TABLE photos ADD COLUMN country TEXT;
 ALTER TABLE photos ADD COLUMN district TEXT
 """
+# Version 3: copies kept current as photos come and go (the duplicate finder writes these). A photo's
+# turn-free signature is stored once its candidate pairs were found (NULL: still to do); each candidate
+# pair keeps its embedding similarity and, once verified, the verdict (JSON); copy_groups says which
+# result each photo folds into in search (its group's root photo) and how it relates to it.
+_COPIES_V3 = """
+ALTER TABLE photos ADD COLUMN signature BLOB;
+CREATE TABLE copy_pairs (
+    a INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    b INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    cosine REAL NOT NULL,
+    verdict TEXT,
+    PRIMARY KEY (a, b)
+);
+CREATE INDEX copy_pairs_by_b ON copy_pairs(b);
+CREATE TABLE copy_groups (
+    photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    root INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('keep', 'exact', 'near', 'similar'))
+)
+"""
 # Step-by-step migrations: _MIGRATIONS[n] takes a database at version n to n + 1.
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _PLACES_V2}
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _PLACES_V2, 2: _COPIES_V3}
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,7 @@ class IndexConfig:
     generation: int = 0  # bumped by every change to the set of vectors (names the faiss cache)
     dupes: dict[str, Any] | None = None
     cutoff: dict[str, Any] | None = None  # the automatic search cutoff (relevance.Cutoff), when measured
+    copies: dict[str, Any] | None = None  # the settings the stored copy pairs were found with
 
 
 _CONFIG_KEYS = frozenset(field.name for field in fields(IndexConfig))
@@ -365,6 +386,53 @@ class PhotoIndex:
                 stale.unlink(missing_ok=True)
         return current
 
+    # --- copies (kept by `duplicates`) -----------------------------------------------------
+
+    def unsigned(self) -> list[int]:
+        """Ids of indexed photos whose candidate pairs have not been found yet."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM photos WHERE status = 'indexed' AND signature IS NULL ORDER BY id")]
+
+    def signatures(self) -> dict[int, bytes]:
+        return dict(self.db.execute("SELECT id, signature FROM photos WHERE status = 'indexed' AND "
+                                    "signature IS NOT NULL"))
+
+    def copy_pairs(self) -> list[tuple[int, int, float, str | None]]:
+        """(id a, id b, cosine, verdict JSON or None) of every stored candidate pair, a < b."""
+        return self.db.execute("SELECT a, b, cosine, verdict FROM copy_pairs").fetchall()
+
+    def add_copy_candidates(self, signatures: Iterable[tuple[int, bytes]],
+                            pairs: Iterable[tuple[int, int, float]]) -> None:
+        """Store newly found candidate pairs and mark their photos as done, in one transaction."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO copy_pairs (a, b, cosine) VALUES (?, ?, ?)",
+                           [(min(a, b), max(a, b), cosine) for a, b, cosine in pairs])
+            db.executemany("UPDATE photos SET signature = ? WHERE id = ?",
+                           [(signature, photo_id) for photo_id, signature in signatures])
+
+    def store_verdicts(self, verdicts: Iterable[tuple[int, int, str]]) -> None:
+        """Verdicts (JSON) of stored candidate pairs, keyed by the pair's ids (a < b)."""
+        with self.transaction() as db:
+            db.executemany("UPDATE copy_pairs SET verdict = ? WHERE a = ? AND b = ?",
+                           [(verdict, a, b) for a, b, verdict in verdicts])
+
+    def reset_copies(self, settings: dict[str, Any]) -> None:
+        """Forget every stored pair (found with other settings): all photos are looked at again."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM copy_pairs")
+            db.execute("DELETE FROM copy_groups")
+            db.execute("UPDATE photos SET signature = NULL")
+            self.set_config(db, copies=settings)
+
+    def set_copy_groups(self, rows: Iterable[tuple[int, int, str]]) -> None:
+        """Replace the search-time folding: (photo id, root photo id, kind) for every photo in a group."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM copy_groups")
+            db.executemany("INSERT INTO copy_groups (photo_id, root, kind) VALUES (?, ?, ?)", list(rows))
+
+    def copy_groups(self) -> list[tuple[int, int, str]]:
+        return self.db.execute("SELECT photo_id, root, kind FROM copy_groups").fetchall()
+
     def thumbnail(self, photo_id: int) -> bytes | None:
         row = self.db.execute("SELECT jpeg FROM thumbnails WHERE photo_id = ?", (photo_id,)).fetchone()
         return row[0] if row else None
@@ -381,7 +449,8 @@ class PhotoIndex:
                     "height": meta.height, "date_taken": meta.date_taken, "date_source": meta.date_source,
                     "camera_make": meta.camera_make, "camera_model": meta.camera_model,
                     "latitude": meta.latitude, "longitude": meta.longitude, "status": "indexed", "reason": None,
-                    "vector": np.asarray(item.vector, dtype=VECTOR_DTYPE).tobytes()})
+                    "vector": np.asarray(item.vector, dtype=VECTOR_DTYPE).tobytes(), "signature": None})
+                _forget_copies(db, photo_id)
                 db.execute("INSERT OR REPLACE INTO thumbnails (photo_id, jpeg) VALUES (?, ?)",
                            (photo_id, item.thumbnail))
             for rejected in batch.rejected:
@@ -410,8 +479,10 @@ class PhotoIndex:
 
     def _write_skipped(self, db: sqlite3.Connection, item: SkippedFile) -> None:
         photo_id = self._upsert(db, item.rel_path, item.size, item.mtime_ns, {
-            "status": "skipped", "reason": item.reason, "content_hash": item.content_hash, "vector": None})
+            "status": "skipped", "reason": item.reason, "content_hash": item.content_hash, "vector": None,
+            "signature": None})
         db.execute("DELETE FROM thumbnails WHERE photo_id = ?", (photo_id,))
+        _forget_copies(db, photo_id)
 
     def _upsert(self, db: sqlite3.Connection, rel_path: str, size: int, mtime_ns: int, values: dict[str, Any]) -> int:
         path, raw = printable_path(rel_path)
@@ -433,6 +504,12 @@ class PhotoIndex:
     def _bump_generation(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO config (key, value) VALUES ('generation', '1') "
                    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+
+def _forget_copies(db: sqlite3.Connection, photo_id: int) -> None:
+    """A photo whose content changed is looked at again for copies."""
+    db.execute("DELETE FROM copy_pairs WHERE a = ? OR b = ?", (photo_id, photo_id))
+    db.execute("DELETE FROM copy_groups WHERE photo_id = ? OR root = ?", (photo_id, photo_id))
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:

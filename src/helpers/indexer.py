@@ -125,6 +125,9 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
         _place_photos(index)
         summary.stages.add("places", started_placing)
         _refresh_cutoff(index)
+        started_copies = time.perf_counter()
+        _refresh_copies(index, changed=bool(plan.to_embed or plan.removed or plan.moves), progress=progress)
+        summary.stages.add("copies", started_copies)
         summary.model = index.model_id or ""
         summary.removed = len(plan.removed)
         summary.moved = len(plan.moves)
@@ -141,6 +144,16 @@ def _place_photos(index: PhotoIndex) -> None:
     if unplaced:
         found = locate([(latitude, longitude) for _, latitude, longitude in unplaced])
         index.set_places(zip((photo_id for photo_id, _, _ in unplaced), found, strict=True))
+
+
+def _refresh_copies(index: PhotoIndex, *, changed: bool, progress: bool) -> None:
+    """Keep the copy groups current (search folds copies and bursts into one result): only the
+    pairs that involve new or changed photos are found and verified again (`duplicates`)."""
+    if not changed and index.config().copies is not None and not index.unsigned():
+        return
+    from .duplicates import find_duplicates  # OpenCV loads only when something changed
+
+    find_duplicates(index, show_progress=progress)
 
 
 def _refresh_cutoff(index: PhotoIndex) -> None:

@@ -61,6 +61,13 @@ class Term:
     weight: float = 1.0
 
 
+class AlsoRow(TypedDict):
+    """A copy or a burst shot folded into a result: "exact", "near" or "similar"."""
+
+    path: str
+    kind: str
+
+
 class ResultRow(TypedDict):
     """One result in `photo-search search --json`."""
 
@@ -69,16 +76,18 @@ class ResultRow(TypedDict):
     date: str | None
     folder: str
     place: str | None
+    also: list[AlsoRow]
 
 
 @dataclass(frozen=True)
 class Result:
     photo: PhotoRow
     score: float
+    also: tuple[AlsoRow, ...] = ()  # the copies and burst shots this result stands for
 
     def as_dict(self) -> ResultRow:
         return {"path": self.photo.path, "score": round(self.score, 4), "date": self.photo.date_taken,
-                "folder": self.photo.folder, "place": self.photo.place}
+                "folder": self.photo.folder, "place": self.photo.place, "also": list(self.also)}
 
 
 @dataclass
@@ -119,6 +128,7 @@ class Library:
         self._dates = np.array([(row.date_taken or "")[:10] for row in self.rows], dtype=str)
         self._cameras = np.array([row.camera.lower() for row in self.rows], dtype=str)
         self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=str)
+        self._folds = Folds(index.copy_groups(), self._position)
 
     @cached_property
     def _places(self) -> np.ndarray:
@@ -232,13 +242,15 @@ class Library:
 
     def search(self, query: list[Term] | Term | str, *, k: int = 10, filters: Filters = Filters(),
                min_score: float | Literal["auto"] | None = None, rerank: bool = True,
-               diversity: float = 0.0) -> SearchOutcome:
+               diversity: float = 0.0, collapse: bool = True) -> SearchOutcome:
         """Top-k photos for `query` (text, Term or Terms), best first.
 
         `rerank` refines the order of the best candidates (see `rerank`); `diversity` (0 to 1)
         trades relevance for variety; `min_score` drops results below that similarity, and
         "auto" applies this library's measured cutoff (`relevance`): nothing at all when no photo
         is close, which is the honest answer to a photo of something the library does not hold.
+        `collapse` gives the copies and burst shots of one photo one result: the best-scoring one,
+        with the others in its `also`.
         """
         started = time.perf_counter()
         terms = [Term("text", query)] if isinstance(query, str) else [query] if isinstance(query, Term) else query
@@ -249,7 +261,7 @@ class Library:
         if exclude:
             mask = np.ones(len(self.ids), dtype=bool) if mask is None else mask.copy()
             mask[list(exclude)] = False
-        pool = max(k, RERANK_POOL if rerank else 0, 4 * k if diversity else 0)
+        pool = max(k, RERANK_POOL if rerank else 0, 4 * k if diversity or collapse else 0)
         positions, scores = self.vectors.top(vector, pool, mask)
         best = (self.rows[int(positions[0])], float(scores[0])) if len(positions) else None
         candidates = self.vectors.rows(positions)
@@ -260,7 +272,10 @@ class Library:
         if diversity:
             chosen = maximal_marginal_relevance(candidates, scores, k, diversity)
             positions, scores = positions[chosen], scores[chosen]
-        results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)]
+        if collapse:
+            results = self._folds.results(self.rows, positions, scores, k, exclude)
+        else:
+            results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)]
         cutoff = self.cutoff if min_score == "auto" and all(term.kind != "text" for term in terms) else None
         floor: float | None = None
         if cutoff is not None:
@@ -289,6 +304,51 @@ class Library:
             return []
         cosines = self.vectors.rows(np.asarray([self._position[r.photo.id] for r in results], dtype=np.int64)) @ vector
         return [result for result, cosine in zip(results, cosines, strict=True) if cosine >= cutoff.floor]
+
+
+def folded_label(also: list[AlsoRow] | tuple[AlsoRow, ...]) -> str:
+    """'+3 copies', '+4 similar', '+1 copy, +2 similar': what else a result stands for ('' if nothing)."""
+    copies = sum(item["kind"] != "similar" for item in also)
+    similar = len(also) - copies
+    parts = [f"+{copies} cop{'y' if copies == 1 else 'ies'}"] * bool(copies) + [f"+{similar} similar"] * bool(similar)
+    return ", ".join(parts)
+
+
+class Folds:
+    """Which photos fold into one result: the copy groups the duplicate finder keeps in the index
+    (copies into their keeper, keepers into their burst's keeper), by position in the library."""
+
+    def __init__(self, groups: list[tuple[int, int, str]], position: dict[int, int]) -> None:
+        self.root: dict[int, int] = {}
+        self.kind: dict[int, str] = {}
+        self.members: dict[int, list[int]] = {}
+        for photo_id, root_id, kind in groups:
+            if photo_id in position and root_id in position:
+                photo, root = position[photo_id], position[root_id]
+                self.root[photo], self.kind[photo] = root, kind
+                self.members.setdefault(root, []).append(photo)
+
+    def results(self, rows: list[PhotoRow], positions: np.ndarray, scores: np.ndarray, k: int,
+                exclude: set[int]) -> list[Result]:
+        """The best k results with one slot per group: its best-scoring member stands for the rest."""
+        results: list[Result] = []
+        seen: set[int] = set()
+        for position, score in zip(positions.tolist(), scores.tolist(), strict=True):
+            root = self.root.get(position, position)
+            if root in seen:
+                continue
+            seen.add(root)
+            others = [m for m in self.members.get(root, ()) if m != position and m not in exclude]
+            also = tuple(AlsoRow(path=rows[m].path, kind=self._kind(m, position)) for m in sorted(others))
+            results.append(Result(rows[position], float(score), also))
+            if len(results) == k:
+                break
+        return results
+
+    def _kind(self, member: int, shown: int) -> str:
+        """How a folded photo relates to the one shown: its own kind, or for the group's keeper, the shown one's."""
+        kind = self.kind.get(member, "keep")
+        return kind if kind != "keep" else self.kind.get(shown, "near")
 
 
 def rerank_candidates(query: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,8 +2,10 @@
 (burst shots, the same scene seconds apart: reported apart, never as duplicates).
 
 Three stages, cheapest first:
-1. candidates: pairs whose embeddings are close (blockwise, never an N x N matrix), plus pairs
-   whose turn-free signatures match (embeddings change a lot when a photo is turned 90 degrees);
+1. candidates (`candidates`): pairs whose embeddings are close, plus pairs whose turn-free
+   signatures match (embeddings change a lot when a photo is turned 90 degrees), found once per
+   new photo and kept in the index with the verdicts of stage 2, so the groups stay current as
+   photos are added, changed, moved and removed, for `dupes` and for search alike;
 2. verification of each candidate on the cached thumbnails (`verify`): one homography must map
    one photo onto the other and the pixels must agree once laid over each other; a match the
    thumbnails are unsure of gets a second look on the originals (`fine_detail`), whose fine detail
@@ -20,14 +22,12 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Self, TypedDict
-
-import numpy as np
 
 from ..errors import PhotoSkipped
 from ..images import LoadOptions, load_photo
@@ -35,25 +35,16 @@ from ..index import PhotoIndex, PhotoRow
 from ..metadata import subsecond_taken
 from ..progress import progress_counter
 from ..scan import full_hash
+from .candidates import CandidateSettings, find_candidates
+from .candidates import pairs_above as pairs_above  # stage 1, for the chapters
 from .fine_detail import DetailPrint, detail_print, fine_detail, is_unsure
-from .verify import (
-    NO_MATCH,
-    SIGNATURE_LENGTH,
-    Fingerprint,
-    Verdict,
-    content_scale,
-    fingerprint,
-    turn_free_signature,
-    verify_both,
-)
+from .verify import NO_MATCH, Fingerprint, Verdict, content_scale, fingerprint, verify_both
 
 DEFAULT_THRESHOLD = 0.65  # verification score for "near"; `calibrate` measures one for a library
 DEFAULT_CANDIDATE_COSINE = 0.6  # embedding similarity that makes a pair worth verifying
 DEFAULT_SIGNATURE_COSINE = 0.97  # turn-free signature similarity that does the same for turned copies
 SIMILAR_COSINE = 0.8  # aligned pairs (same viewpoint) this close in embedding space are "similar"
-NEIGHBOURS = 50  # candidates kept per photo: bounds the verification work in large look-alike sets
 BURST_SECONDS = 600  # photos taken this close together by a camera are a burst or a re-take, not a copy
-BLOCK = 2048  # rows per block of the pairwise similarity computation (16 MB of float32 per block)
 WORKERS = min(4, os.cpu_count() or 1)
 DETAIL_MIN_SIDE = 768  # originals for the second look are decoded to this shorter side (4:3 -> 1024 long)
 HOLDS_LESS = 0.9  # a keeper showing a copy's pixels at under this area holds less detail than the copy
@@ -69,6 +60,10 @@ class Settings:
     threshold: float = DEFAULT_THRESHOLD
     candidate_cosine: float = DEFAULT_CANDIDATE_COSINE
     signature_cosine: float = DEFAULT_SIGNATURE_COSINE
+
+    @property
+    def candidates(self) -> CandidateSettings:
+        return CandidateSettings(self.candidate_cosine, self.signature_cosine)
 
     @classmethod
     def of_index(cls, index: PhotoIndex, threshold: float | None = None) -> Settings:
@@ -128,47 +123,6 @@ class DupesReport:
         return {"threshold": self.threshold, "groups": [g.as_dict() for g in self.groups],
                 "similar": [g.as_dict() for g in self.similar], "candidates": self.candidates,
                 "seconds": round(self.seconds, 3)}
-
-
-# --- stage 1: candidates --------------------------------------------------------------------
-
-def pairs_above(vectors: np.ndarray, threshold: float, block: int = BLOCK) -> Iterator[tuple[np.ndarray, ...]]:
-    """(i, j, similarity) arrays, i < j, of every pair with similarity >= threshold, one block of
-    rows at a time: memory stays at block x block whatever the library size."""
-    vectors = np.asarray(vectors, dtype=np.float32)  # once: float16 products are slow on CPUs
-    count = len(vectors)
-    for start in range(0, count, block):
-        rows = vectors[start:start + block]
-        for column_start in range(start, count, block):
-            scores = rows @ vectors[column_start:column_start + block].T
-            if column_start == start:
-                scores = np.triu(scores, k=1) + np.tril(np.full_like(scores, -2.0))
-            i, j = np.nonzero(scores >= threshold)
-            if len(i):
-                yield i + start, j + column_start, scores[i, j]
-
-
-def candidate_pairs(vectors: np.ndarray, signatures: np.ndarray | None, settings: Settings,
-                    neighbours: int = NEIGHBOURS) -> dict[tuple[int, int], float]:
-    """Pairs worth verifying -> their embedding similarity. Each photo keeps its `neighbours`
-    closest partners, so a folder of 500 look-alike product shots does not explode the work."""
-    found: dict[tuple[int, int], float] = {}
-    for i, j, score in pairs_above(vectors, settings.candidate_cosine):
-        found.update(zip(zip(i.tolist(), j.tolist()), score.tolist()))
-    if signatures is not None:
-        for i, j, _ in pairs_above(signatures, settings.signature_cosine):
-            for pair in zip(i.tolist(), j.tolist()):
-                found.setdefault(pair, float(np.dot(vectors[pair[0]], vectors[pair[1]])))
-    return _closest_per_photo(found, neighbours)
-
-
-def _closest_per_photo(pairs: dict[tuple[int, int], float], neighbours: int) -> dict[tuple[int, int], float]:
-    partners: dict[int, list[tuple[float, tuple[int, int]]]] = defaultdict(list)
-    for pair, score in pairs.items():
-        partners[pair[0]].append((score, pair))
-        partners[pair[1]].append((score, pair))
-    kept = {pair for ranked in partners.values() for _, pair in sorted(ranked, reverse=True)[:neighbours]}
-    return {pair: pairs[pair] for pair in kept}
 
 
 # --- stage 3: keepers and groups ------------------------------------------------------------
@@ -253,17 +207,23 @@ def _key(a: int, b: int) -> tuple[int, int]:
 
 def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_progress: bool = False,
                     confirm_exact: bool = True) -> DupesReport:
-    """Exact, near and similar groups for every indexed photo (see the module docstring)."""
+    """Exact, near and similar groups for every indexed photo (see the module docstring). Candidate
+    pairs and verdicts are kept in the index, so a run after a few photos were added only verifies
+    what involves them; at the index's own threshold the groups are stored for search to fold."""
     started = time.perf_counter()
     settings = Settings.of_index(index, threshold)
+    find_candidates(index, settings.candidates)
     with index.snapshot():
         rows = index.photo_rows()
         _, vectors = index.load_vectors()
+        stored = index.copy_pairs()
+    position = {row.id: p for p, row in enumerate(rows)}  # rows and pairs are in id order: a < b stays
+    candidates = {(position[a], position[b]): cosine for a, b, cosine, _ in stored}
+    known = {(position[a], position[b]): verdict for a, b, _, text in stored
+             if text and (verdict := Verdict.from_json(text)).threshold == settings.threshold}
     root = index.photos_root
     reachable = root if confirm_exact and root is not None and root.is_dir() else None  # else trust the quick hash
     exact = exact_pairs(rows, reachable)
-    signatures = np.stack([_signature(index.thumbnail(row.id)) for row in rows]) if rows else None
-    candidates = candidate_pairs(vectors, signatures, settings)
     partners = _adjacency([*candidates, *exact])
     similar: dict[tuple[int, int], float] = {}  # pair -> cosine
     shown_at: dict[tuple[int, int], float] = {}  # (keeper, member) -> content scale (`content_scale`)
@@ -293,21 +253,41 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
         return min((m for m, scale in scales.items() if scale <= smallest * 1.1),
                    key=lambda m: keeper_rank(rows[m], len(partners.get(m, ()))))
 
-    with PairVerifier(index, rows, settings.threshold) as verifier:
+    with PairVerifier(index, rows, settings.threshold, known) as verifier:
         groups = star_groups(rows, partners, confirm, more_detail)
     bar.close()
+    index.store_verdicts((rows[a].id, rows[b].id, verdict.as_json()) for (a, b), verdict in verifier.found.items()
+                         if (a, b) in candidates)
     similar_groups = star_groups(rows, _adjacency(similar), lambda keeper, others: {
         o: Member(rows[o].path, similar[_key(keeper, o)], "similar") for o in others})
-    return DupesReport(settings.threshold, groups, similar_groups, len(candidates), time.perf_counter() - started)
+    report = DupesReport(settings.threshold, groups, similar_groups, len(candidates), time.perf_counter() - started)
+    if threshold is None or threshold == Settings.of_index(index).threshold:
+        index.set_copy_groups(folding(report, {row.path: row.id for row in rows}))
+    return report
+
+
+def folding(report: DupesReport, ids: dict[str, int]) -> list[tuple[int, int, str]]:
+    """(photo id, root photo id, kind) for every photo in a group: search shows one result per root.
+    Copies fold into their keeper, and keepers into the keeper of their burst or re-take group."""
+    parent: dict[str, str] = {}
+
+    def root(path: str) -> str:
+        while parent.get(path, path) != path:
+            path = parent[path]
+        return path
+
+    kinds: dict[str, str] = {}
+    for group in report.groups + report.similar:
+        for member in group.members:
+            parent[root(member.path)] = root(group.keep)
+            if kinds.get(member.path, "keep") == "keep":  # a copies' keeper inside a burst: similar
+                kinds[member.path] = member.kind
+        kinds.setdefault(group.keep, "keep")
+    return [(ids[path], ids[root(path)], kind) for path, kind in kinds.items()]
 
 
 def _long_side(row: PhotoRow) -> int:
     return max(row.width or 0, row.height or 0)
-
-
-def _signature(thumbnail: bytes | None) -> np.ndarray:
-    """A photo without a cached thumbnail gets a zero signature: it matches nothing."""
-    return turn_free_signature(thumbnail) if thumbnail else np.zeros(SIGNATURE_LENGTH, np.float32)
 
 
 def exact_pairs(rows: list[PhotoRow], photos_root: Path | None) -> set[tuple[int, int]]:
@@ -342,11 +322,13 @@ class PairVerifier:
     """Verdicts for a photo against its candidates, from the cached thumbnails, on worker threads.
     Fingerprints are made once per photo and kept for the run."""
 
-    def __init__(self, index: PhotoIndex, rows: list[PhotoRow], threshold: float) -> None:
+    def __init__(self, index: PhotoIndex, rows: list[PhotoRow], threshold: float,
+                 known: dict[tuple[int, int], Verdict] | None = None) -> None:
         self.index, self.rows, self.threshold = index, rows, threshold
         self.root = index.photos_root  # read here: SQLite stays on this thread
         self.prints: dict[int, Fingerprint | None] = {}
-        self.known: dict[tuple[int, int], Verdict] = {}
+        self.known: dict[tuple[int, int], Verdict] = dict(known or {})  # (a, b) -> verdict of b onto a
+        self.found: dict[tuple[int, int], Verdict] = {}  # verified in this run, a < b
         self.details: dict[int, DetailPrint | None] = {}  # originals prepared for the second look, a few kept
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="verify")
@@ -359,19 +341,21 @@ class PairVerifier:
 
     def verdicts(self, photo: int, others: list[int]) -> list[Verdict]:
         """Verdicts of `others` against `photo`, each pair verified once per run (either way round)."""
-        missing = [p for p in (photo, *others) if p not in self.prints]
+        new = [other for other in others if (photo, other) not in self.known and (other, photo) not in self.known]
+        missing = [p for p in ({photo, *new} if new else ()) if p not in self.prints]
         thumbnails = [self.index.thumbnail(self.rows[p].id) for p in missing]  # SQLite stays on this thread
         self.prints.update(zip(missing, self.pool.map(lambda t: fingerprint(t) if t else None, thumbnails)))
-        new = [other for other in others if (photo, other) not in self.known and (other, photo) not in self.known]
-        found = self.pool.map(lambda other: self._verdict(photo, other), new)
-        self.known.update(zip(((photo, other) for other in new), found))
+        for other, verdict in zip(new, self.pool.map(lambda other: self._verdict(photo, other), new), strict=True):
+            self.known[(photo, other)] = verdict
+            self.found[(photo, other) if photo < other else (other, photo)] = \
+                verdict if photo < other else verdict.reversed()
         return [self.known[(photo, other)] if (photo, other) in self.known else self.known[(other, photo)].reversed()
                 for other in others]
 
     def _verdict(self, photo: int, other: int) -> Verdict:
         first, second = self.prints[photo], self.prints[other]
         verdict = verify_both(first, second, at_least=self.threshold) if first and second else NO_MATCH
-        return self._second_look(photo, other, verdict)
+        return replace(self._second_look(photo, other, verdict), threshold=self.threshold)
 
     def _second_look(self, photo: int, other: int, verdict: Verdict) -> Verdict:
         """A match the thumbnails are unsure of is looked at again on the originals (`fine_detail`)."""

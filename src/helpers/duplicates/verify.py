@@ -15,7 +15,8 @@ Works on the index's cached thumbnails (256 px, EXIF-upright), so no original is
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, replace
+import json
+from dataclasses import asdict, dataclass, replace
 
 import cv2
 import numpy as np
@@ -62,6 +63,14 @@ class Verdict:
     detail: float | None = None  # fine-detail agreement on the originals (`fine_detail`), when measured
     another_shot: bool = False  # the originals' fine detail says: two exposures, not one photograph
     scale: float = 1.0  # area in A's thumbnail of one pixel of B's thumbnail (see `content_scale`)
+    threshold: float | None = None  # the threshold it was made for (below it, B onto A only; no second look)
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Verdict:
+        return cls(**json.loads(text))
 
     def reversed(self) -> Verdict:
         """The same verdict seen from B's side."""
