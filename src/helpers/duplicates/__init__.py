@@ -358,8 +358,11 @@ class PairVerifier:
         return replace(self._second_look(photo, other, verdict), threshold=self.threshold)
 
     def _second_look(self, photo: int, other: int, verdict: Verdict) -> Verdict:
-        """A match the thumbnails are unsure of is looked at again on the originals (`fine_detail`)."""
+        """A match the thumbnails are unsure of is looked at again on the originals (`fine_detail`),
+        unless both cameras recorded when they shot: then the times tell a re-take from an edit."""
         if verdict.score < self.threshold or not is_unsure(verdict.score, verdict.inliers):
+            return verdict
+        if self.rows[photo].date_source == self.rows[other].date_source == "DateTimeOriginal":
             return verdict
         first, second = self._detail_print(photo), self._detail_print(other)
         detail = fine_detail(first, second, verdict.mirrored) if first is not None and second is not None else None
