@@ -28,6 +28,8 @@ from .relevance import measure
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
 from .workers import run_ahead
 
+COPIES_MIN_BUDGET = 10.0  # seconds the copy groups may always take, however quick the embedding was
+
 
 @dataclass
 class UpdateSummary:
@@ -126,7 +128,8 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
         summary.stages.add("places", started_placing)
         _refresh_cutoff(index)
         started_copies = time.perf_counter()
-        _refresh_copies(index, changed=bool(plan.to_embed or plan.removed or plan.moves), progress=progress)
+        _refresh_copies(index, changed=bool(plan.to_embed or plan.removed or plan.moves), progress=progress,
+                        budget=max(COPIES_MIN_BUDGET, summary.embed_seconds))
         summary.stages.add("copies", started_copies)
         summary.model = index.model_id or ""
         summary.removed = len(plan.removed)
@@ -146,14 +149,16 @@ def _place_photos(index: PhotoIndex) -> None:
         index.set_places(zip((photo_id for photo_id, _, _ in unplaced), found, strict=True))
 
 
-def _refresh_copies(index: PhotoIndex, *, changed: bool, progress: bool) -> None:
+def _refresh_copies(index: PhotoIndex, *, changed: bool, progress: bool, budget: float) -> None:
     """Keep the copy groups current (search folds copies and bursts into one result): only the
-    pairs that involve new or changed photos are found and verified again (`duplicates`)."""
+    pairs that involve new or changed photos are found and verified again (`duplicates`). The
+    verification never takes longer than `budget` seconds (as long as the embedding took): in a
+    library of thousands of look-alikes what is left is verified by later runs or by `dupes`."""
     if not changed and index.config().copies is not None and not index.unsigned():
         return
     from .duplicates import find_duplicates  # OpenCV loads only when something changed
 
-    find_duplicates(index, show_progress=progress)
+    find_duplicates(index, show_progress=progress, budget=budget)
 
 
 def _refresh_cutoff(index: PhotoIndex) -> None:

@@ -21,7 +21,7 @@ import itertools
 import os
 import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -49,6 +49,7 @@ WORKERS = min(4, os.cpu_count() or 1)
 DETAIL_MIN_SIDE = 768  # originals for the second look are decoded to this shorter side (4:3 -> 1024 long)
 HOLDS_LESS = 0.9  # a keeper showing a copy's pixels at under this area holds less detail than the copy
 KEPT_ORIGINALS = 32  # decoded originals kept during a run: a keeper is compared with all its members
+KEPT_PRINTS = 2048  # thumbnail fingerprints kept during a run (about 200 KB each)
 # Formats a camera or phone writes; a copy in another format is more likely a transcode.
 CAMERA_FORMATS = ("JPEG", "HEIF", "MPO", "TIFF")
 
@@ -118,11 +119,12 @@ class DupesReport:
     similar: list[Group]
     candidates: int
     seconds: float
+    unchecked: int = 0  # candidate pairs left for a later run when a time budget ran out
 
     def as_dict(self) -> dict[str, Any]:
         return {"threshold": self.threshold, "groups": [g.as_dict() for g in self.groups],
                 "similar": [g.as_dict() for g in self.similar], "candidates": self.candidates,
-                "seconds": round(self.seconds, 3)}
+                "unchecked": self.unchecked, "seconds": round(self.seconds, 3)}
 
 
 # --- stage 3: keepers and groups ------------------------------------------------------------
@@ -206,10 +208,12 @@ def _key(a: int, b: int) -> tuple[int, int]:
 # --- the whole run --------------------------------------------------------------------------
 
 def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_progress: bool = False,
-                    confirm_exact: bool = True) -> DupesReport:
+                    confirm_exact: bool = True, budget: float | None = None) -> DupesReport:
     """Exact, near and similar groups for every indexed photo (see the module docstring). Candidate
     pairs and verdicts are kept in the index, so a run after a few photos were added only verifies
-    what involves them; at the index's own threshold the groups are stored for search to fold."""
+    what involves them; at the index's own threshold the groups are stored for search to fold.
+    `budget` (seconds) bounds the verification work: pairs left unverified count as no match in
+    this report and are verified by a later run (`dupes` has no budget)."""
     started = time.perf_counter()
     settings = Settings.of_index(index, threshold)
     find_candidates(index, settings.candidates)
@@ -253,14 +257,16 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
         return min((m for m, scale in scales.items() if scale <= smallest * 1.1),
                    key=lambda m: keeper_rank(rows[m], len(partners.get(m, ()))))
 
-    with PairVerifier(index, rows, settings.threshold, known) as verifier:
+    deadline = None if budget is None else time.monotonic() + budget
+    with PairVerifier(index, rows, settings.threshold, known, deadline) as verifier:
         groups = star_groups(rows, partners, confirm, more_detail)
     bar.close()
     index.store_verdicts((rows[a].id, rows[b].id, verdict.as_json()) for (a, b), verdict in verifier.found.items()
                          if (a, b) in candidates)
     similar_groups = star_groups(rows, _adjacency(similar), lambda keeper, others: {
         o: Member(rows[o].path, similar[_key(keeper, o)], "similar") for o in others})
-    report = DupesReport(settings.threshold, groups, similar_groups, len(candidates), time.perf_counter() - started)
+    report = DupesReport(settings.threshold, groups, similar_groups, len(candidates), time.perf_counter() - started,
+                         verifier.skipped)
     if threshold is None or threshold == Settings.of_index(index).threshold:
         index.set_copy_groups(folding(report, {row.path: row.id for row in rows}))
     return report
@@ -323,10 +329,11 @@ class PairVerifier:
     Fingerprints are made once per photo and kept for the run."""
 
     def __init__(self, index: PhotoIndex, rows: list[PhotoRow], threshold: float,
-                 known: dict[tuple[int, int], Verdict] | None = None) -> None:
-        self.index, self.rows, self.threshold = index, rows, threshold
+                 known: dict[tuple[int, int], Verdict] | None = None, deadline: float | None = None) -> None:
+        self.index, self.rows, self.threshold, self.deadline = index, rows, threshold, deadline
         self.root = index.photos_root  # read here: SQLite stays on this thread
-        self.prints: dict[int, Fingerprint | None] = {}
+        self.prints: OrderedDict[int, Fingerprint | None] = OrderedDict()  # the most recently used few
+        self.skipped = 0  # pairs not verified because the deadline passed
         self.known: dict[tuple[int, int], Verdict] = dict(known or {})  # (a, b) -> verdict of b onto a
         self.found: dict[tuple[int, int], Verdict] = {}  # verified in this run, a < b
         self.details: dict[int, DetailPrint | None] = {}  # originals prepared for the second look, a few kept
@@ -342,6 +349,9 @@ class PairVerifier:
     def verdicts(self, photo: int, others: list[int]) -> list[Verdict]:
         """Verdicts of `others` against `photo`, each pair verified once per run (either way round)."""
         new = [other for other in others if (photo, other) not in self.known and (other, photo) not in self.known]
+        if new and self.deadline is not None and time.monotonic() > self.deadline:
+            self.skipped += len(new)  # left unverified (and unstored) for a later run
+            new = []
         missing = [p for p in ({photo, *new} if new else ()) if p not in self.prints]
         thumbnails = [self.index.thumbnail(self.rows[p].id) for p in missing]  # SQLite stays on this thread
         self.prints.update(zip(missing, self.pool.map(lambda t: fingerprint(t) if t else None, thumbnails)))
@@ -349,8 +359,16 @@ class PairVerifier:
             self.known[(photo, other)] = verdict
             self.found[(photo, other) if photo < other else (other, photo)] = \
                 verdict if photo < other else verdict.reversed()
-        return [self.known[(photo, other)] if (photo, other) in self.known else self.known[(other, photo)].reversed()
-                for other in others]
+        for used in (photo, *new) if new else ():  # keep the most recently used; a run never holds them all
+            self.prints.move_to_end(used)
+        while len(self.prints) > KEPT_PRINTS:
+            self.prints.popitem(last=False)
+        return [self._known(photo, other) for other in others]
+
+    def _known(self, photo: int, other: int) -> Verdict:
+        if (photo, other) in self.known:
+            return self.known[(photo, other)]
+        return self.known[(other, photo)].reversed() if (other, photo) in self.known else NO_MATCH
 
     def _verdict(self, photo: int, other: int) -> Verdict:
         first, second = self.prints[photo], self.prints[other]

@@ -45,7 +45,7 @@ class Fingerprint:
     """What verification needs of one photo: grayscale pixels and keypoints (plain and mirrored)."""
 
     gray: np.ndarray
-    chroma: np.ndarray | None  # Lab a and b (float32, H x W x 2); None for a black-and-white photo
+    chroma: np.ndarray | None  # Lab a and b (int8, H x W x 2, centred on 0); None for a black-and-white photo
     points: np.ndarray
     descriptors: np.ndarray | None
     mirrored_points: np.ndarray
@@ -98,7 +98,7 @@ def fingerprint(image: Image.Image | bytes) -> Fingerprint:
     chroma = lab[:, :, 1:].astype(np.float32) - 128
     points, descriptors = _keypoints(gray)
     mirrored_points, mirrored_descriptors = mirrored_keypoints(points, descriptors, gray.shape[1])
-    return Fingerprint(gray, None if _monochrome(gray, chroma) else chroma, points, descriptors,
+    return Fingerprint(gray, None if _monochrome(gray, chroma) else chroma.astype(np.int8), points, descriptors,
                        mirrored_points, mirrored_descriptors)
 
 
