@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--camera", help="only photos from a camera whose make or model contains this")
     search.add_argument("--place", help="only photos taken in this town, region or country (from their GPS)")
     search.add_argument("--min-score", type=float, default=None,
-                        help="drop results below this similarity (default: the cutoff measured on this library "
-                             "for photo queries; 0 shows everything)")
+                        help="drop results below this similarity (default: the cutoff measured on this library, "
+                             "one for photo queries and one for text; 0 shows everything)")
     search.add_argument("--diversity", type=float, default=0.0,
                         help="0 to 1: prefer variety over near-identical results (default: 0)")
     search.add_argument("--no-rerank", action="store_true", help="plain cosine ranking, no re-ranking")

@@ -109,6 +109,7 @@ class IndexConfig:
     dupes: dict[str, Any] | None = None
     cutoff: dict[str, Any] | None = None  # the automatic search cutoff (relevance.Cutoff), when measured
     copies: dict[str, Any] | None = None  # the settings the stored copy pairs were found with
+    text_cutoff: dict[str, Any] | None = None  # the automatic cutoff for text queries (relevance.TextCutoff)
 
 
 _CONFIG_KEYS = frozenset(field.name for field in fields(IndexConfig))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,12 +21,12 @@ from typing import Any, Literal, TypedDict
 import numpy as np
 
 from .embedding import embed_images
-from .errors import BadInput, ModelMismatch, PhotoSkipped, quoted
+from .errors import BadInput, ModelMismatch, NoTextEncoder, PhotoSkipped, quoted
 from .images import LoadOptions, load_photo, load_photo_bytes
 from .index import PhotoIndex, PhotoRow
 from .models import Embedder, load_model
 from .places import query_patterns
-from .relevance import Cutoff
+from .relevance import TEXT_PROBES, Cutoff, TextCutoff, measure_text
 from .scan import exists, hash_bytes, hash_file
 from .vectors import APPROXIMATE_FROM, VectorSearch
 
@@ -276,10 +277,19 @@ class Library:
             results = self._folds.results(self.rows, positions, scores, k, exclude)
         else:
             results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)]
-        cutoff = self.cutoff if min_score == "auto" and all(term.kind != "text" for term in terms) else None
+        words = any(term.kind == "text" for term in terms)
+        cutoff = self.cutoff if min_score == "auto" and not words else None
+        text_cutoff = self.text_cutoff if min_score == "auto" and words else None
         floor: float | None = None
         if cutoff is not None:
             results, floor = self._cut(results, vector, best, cutoff, notes), cutoff.floor
+        elif text_cutoff is not None:
+            floor = text_cutoff.hit
+            if best is None or best[1] < text_cutoff.hit:
+                results = []
+                closest = f"; the closest photo is {best[0].path} (similarity {best[1]:.2f})" if best else ""
+                notes.append(f"no close matches: these words match this library less well than nine in ten "
+                             f"everyday words do ({text_cutoff.hit:.2f}){closest}. --min-score 0 shows everything")
         elif min_score not in (None, "auto"):
             floor = float(min_score)
             results = [result for result in results if result.score >= floor]
@@ -292,6 +302,37 @@ class Library:
         """This library's automatic cutoff, as measured when it was last indexed."""
         stored = self.index.config().cutoff
         return Cutoff.from_dict(stored) if stored else None
+
+    @cached_property
+    def text_cutoff(self) -> TextCutoff | None:
+        """This library's cutoff for text queries: measured on the first text query after the
+        library changed (generic words through the text model: a fraction of a second), then kept."""
+        config = self.index.config()
+        stored = config.text_cutoff
+        if stored and stored.get("generation") == config.generation:
+            return TextCutoff.from_dict(stored)
+        _, stored_vectors = self.index.load_vectors()
+        cutoff = measure_text(stored_vectors, self._probe_vectors(), config.generation)
+        try:
+            self.index.set_config(text_cutoff=cutoff.as_dict() if cutoff else None)
+        except sqlite3.Error:
+            pass  # a read-only index: measured again next time
+        return cutoff
+
+    def _probe_vectors(self) -> np.ndarray:
+        """The generic words through the text model; a label model (efficientnet-lite0) reads only
+        some of them, one by one."""
+        texts = [f"a photo of {probe}" for probe in TEXT_PROBES]
+        try:
+            return self.embedder.embed_texts(texts)
+        except NoTextEncoder:
+            readable = []
+            for text in texts:
+                try:
+                    readable.append(self.embedder.embed_texts([text])[0])
+                except NoTextEncoder:
+                    continue
+            return np.asarray(readable, dtype=np.float32).reshape(len(readable), -1)
 
     def _cut(self, results: list[Result], vector: np.ndarray, best: tuple[PhotoRow, float] | None,
              cutoff: Cutoff, notes: list[str]) -> list[Result]:
