@@ -40,10 +40,7 @@ ifdef PHOTOS
 endif
 
 outputs/%.html: notebooks/%.ipynb $(SOURCES) $(PRACTICE_STAMP)
-	@mkdir -p outputs
-	$(BIN)/jupyter nbconvert --to notebook --execute $< --output-dir outputs \
-		--ExecutePreprocessor.timeout=$(NB_TIMEOUT) --log-level=WARN
-	$(BIN)/jupyter nbconvert --to html outputs/$*.ipynb --output-dir outputs --log-level=WARN
+	$(PY) -m helpers.course run $* --timeout $(NB_TIMEOUT)
 
 run: setup practice $(EXECUTED)  ## execute every chapter headless; executed notebooks and HTML go to outputs/
 	@echo "chapters executed: open outputs/*.html"

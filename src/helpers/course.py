@@ -3,15 +3,20 @@
 Each chapter's parameters cell calls `setup()` once. Your own folder and model come from the
 arguments, or from the environment (PHOTOS, INDEX, PHOTO_SEARCH_MODEL: `PHOTOS=~/Pictures make run`),
 else the practice library, built on first use. Photos are only ever read.
+
+`python -m helpers.course run [CHAPTER ...]` executes chapters into outputs/ with Python alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import practice
+from .errors import BadInput, PhotoSearchError
 
 
 @dataclass(frozen=True)
@@ -47,3 +52,53 @@ def setup(photos: str | os.PathLike[str] | None = None, *, index: str | os.PathL
     if chapter.practice:
         practice.build(chapter.photos)
     return chapter
+
+
+def run_chapters(project: Path, names: list[str] | None = None, *, timeout: int = 1200) -> list[Path]:
+    """Execute the chapters (all, or those whose names start with one of `names`) top to bottom, as
+    a learner would, into outputs/: the executed notebook and its HTML page. What `make run` does,
+    with Python alone, so it works where there is no `make` (Windows)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    notebooks = sorted((project / "notebooks").glob("[0-9]*.ipynb"))
+    chosen = [path for path in notebooks if not names or any(path.stem.startswith(name) for name in names)]
+    if not chosen:
+        raise BadInput(f"no chapter starts with {', '.join(names or [])}; the chapters are "
+                       f"{', '.join(path.stem for path in notebooks)}")
+    outputs = project / "outputs"
+    outputs.mkdir(exist_ok=True)
+    pages = []
+    for path in chosen:
+        notebook = nbformat.read(path, as_version=4)
+        NotebookClient(notebook, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}).execute()
+        nbformat.write(notebook, outputs / path.name)
+        page = outputs / f"{path.stem}.html"
+        page.write_text(HTMLExporter().from_notebook_node(notebook)[0], encoding="utf-8")
+        print(f"{path.stem}: {page}", flush=True)
+        pages.append(page)
+    return pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.course",
+                                     description="Run the course's chapters without make: "
+                                                 "`python -m helpers.course run [CHAPTER ...]`.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="execute chapters into outputs/ (executed notebooks and HTML)")
+    run.add_argument("chapters", nargs="*", help="name beginnings, e.g. 00 05_duplicates (default: all)")
+    run.add_argument("--timeout", type=int, default=1200, help="seconds a cell may take (default: 1200)")
+    args = parser.parse_args(argv)
+    project = Path(__file__).resolve().parents[2] if (Path(__file__).resolve().parents[2] / "notebooks").is_dir() \
+        else Path.cwd()
+    try:
+        run_chapters(project, args.chapters, timeout=args.timeout)
+    except PhotoSearchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
