@@ -1,7 +1,8 @@
 """The search app: one ipywidgets panel for chapter 6 in JupyterLab and for `make app` (Voila).
 
-Upload a photo, pick one from the library, or describe one in words; narrow by K, minimum score,
-folder and dates; rebuild the index; click a result for its detail view. Everything shown comes
+Upload a photo, pick one from the library (type part of its name), or describe one in words;
+narrow by how many, closeness, folder, dates and place; rebuild the index; click a result for its
+detail view, or a "+3 copies" badge for the copies and burst shots it stands for. Everything shown comes
 from the index: the grid uses its cached thumbnails (small, EXIF-upright), and the detail view
 opens a photo only by its id in the index, never a path someone typed, so the page cannot be
 used to read other files on the machine.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import html
 import io
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +30,7 @@ from .search import Filters, Library, Result, SearchOutcome, Term, folded_label
 ALL_FOLDERS = "(all folders)"
 DETAIL_SIDE = 1024  # the detail view's longer side: sharp on a laptop screen, quick to send
 CARD_WIDTH = "190px"
+PICK_LIMIT = 50  # photos listed for picking by name
 
 
 class SearchApp:
@@ -47,12 +50,15 @@ class SearchApp:
 
     def _build(self) -> None:
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo")
-        self.pick = widgets.Dropdown(description="or pick", options=[], layout={"width": "420px"})
+        self.find = widgets.Text(placeholder="or pick one: type part of its name", description="Pick",
+                                 continuous_update=True, layout={"width": "420px"})
+        self.pick = widgets.Dropdown(description="", options=[], layout={"width": "420px"})
         self.text = widgets.Text(placeholder="or describe it, e.g. a cat on a sofa", description="Text",
                                  continuous_update=False, layout={"width": "420px"})
         self.text_button = widgets.Button(description="Search text", icon="search")
-        self.k = widgets.IntSlider(value=12, min=1, max=48, description="K")
-        self.min_score = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="min score")
+        self.k = widgets.IntSlider(value=12, min=1, max=48, description="how many")
+        self.min_score = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="closeness",
+                                             tooltip="hide results less similar than this (0: the automatic cutoff)")
         self.close_only = widgets.Checkbox(value=True, description="only close matches", indent=False,
                                            tooltip="leave out photos that are not close to the query photo "
                                                    "(a cutoff measured on your library); untick to see everything")
@@ -67,22 +73,25 @@ class SearchApp:
         self.query_view = widgets.HTML()
         self.grid = widgets.GridBox(layout={"grid_template_columns": f"repeat(auto-fill, {CARD_WIDTH})",
                                             "grid_gap": "8px"})
-        self.detail_image = widgets.Image(format="jpeg", layout={"max_width": "100%"})
+        self.detail_image = widgets.Image(format="jpeg", layout={"max_width": "70%"})
         self.detail_text = widgets.HTML()
         self.back = widgets.Button(description="Back to results", icon="arrow-left")
-        self.detail = widgets.VBox([self.back, self.detail_image, self.detail_text])
+        self.detail = widgets.VBox([self.back, widgets.HBox([self.detail_image, self.detail_text],
+                                                            layout={"align_items": "flex-start", "gap": "16px"})])
         self.also_grid = widgets.GridBox(layout={"grid_template_columns": f"repeat(auto-fill, {CARD_WIDTH})",
                                                  "grid_gap": "8px"})
         self.also_back = widgets.Button(description="Back to results", icon="arrow-left")
         self.also_view = widgets.VBox([self.also_back, self.also_grid])
         self.result_area = widgets.VBox([self.query_view, self.grid])
         self.widget = widgets.VBox([
-            widgets.HBox([self.upload, self.pick]), widgets.HBox([self.text, self.text_button]),
+            widgets.HBox([self.upload]), widgets.HBox([self.find, self.pick]),
+            widgets.HBox([self.text, self.text_button]),
             widgets.HBox([self.k, self.min_score, self.folder]),
             widgets.HBox([self.since, self.until, self.place, self.close_only]),
             widgets.HBox([self.rebuild_button]), self.rebuild_log, self.status, self.result_area,
         ])
         self.upload.observe(self._on_upload, "value")
+        self.find.observe(lambda change: self._list_matches(), "value")
         self.pick.observe(lambda change: self._run_picked(), "value")
         self.text.observe(lambda change: self._run_text(), "value")
         self.text_button.on_click(lambda _: self._run_text())
@@ -108,7 +117,7 @@ class SearchApp:
         if self.photos_dir is None:
             self.photos_dir = self.library.index.photos_root
         rows = self.library.rows
-        self.pick.options = [("", None)] + [(row.path, row.id) for row in rows]
+        self._list_matches()
         self.folder.options = [ALL_FOLDERS] + sorted({row.folder for row in rows if row.folder})
         self._say(f"{len(rows)} photos in the index ({html.escape(self.library.model_id)}). Upload, pick or "
                   "describe a photo.")
@@ -130,6 +139,16 @@ class SearchApp:
                       "or WebP photo.")
             return None
         return self._search([Term("bytes", data)], _picture_html(picture, f"uploaded: {name}"))
+
+    def _list_matches(self) -> None:
+        """The library photos whose name contains what was typed, the first PICK_LIMIT of them: the
+        list a person picks from stays short however large the library is."""
+        typed = self.find.value.strip().lower()
+        rows = self.library.rows if self.library else []
+        matches = [row for row in rows if typed in row.path.lower()][:PICK_LIMIT] if typed else []
+        more = "" if len(matches) < PICK_LIMIT else f" (first {PICK_LIMIT}: type more)"
+        label = f"{len(matches)} photos{more}" if typed else "type to list photos"
+        self.pick.options = [(label, None)] + [(row.path, row.id) for row in matches]
 
     def _run_picked(self) -> None:
         if self.pick.value is None or self.library is None:
@@ -161,9 +180,11 @@ class SearchApp:
         if self.library is None:
             self._say("No index yet: press <b>Rebuild index</b> first.")
             return None
+        self._say("Searching... (the first search loads the model: a few seconds)")
         try:
             outcome = self.library.search(terms, k=self.k.value, filters=self._filters(), min_score=self._min_score())
         except PhotoSearchError as error:
+            self.results, self.grid.children, self.query_view.value = [], [], ""  # no stale results
             self._say(html.escape(str(error)))
             return None
         self.results = outcome.results
@@ -216,7 +237,7 @@ class SearchApp:
         result = self.results[number]
         self.detail_image.value = self._detail_picture(result.photo)
         row = result.photo
-        facts = [("file", row.path), ("folder", row.folder or "(top)"), ("date taken", row.date_taken or "unknown"),
+        facts = [("file", row.path), ("folder", row.folder or "(top)"), ("date taken", date_in_words(row.date_taken)),
                  ("place", row.place or "unknown"), ("camera", row.camera or "unknown"),
                  ("size", f"{row.width} x {row.height}"), ("score", f"{result.score:.3f}")]
         self.detail_text.value = "<table>" + "".join(
@@ -268,6 +289,17 @@ class SearchApp:
 
     def show(self) -> None:
         display(self.widget)
+
+
+def date_in_words(iso: str | None) -> str:
+    """'Sunday 14 July 2019, 10:00' from the index's ISO date ('unknown' without one)."""
+    if not iso:
+        return "unknown"
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{moment:%A} {moment.day} {moment:%B %Y, %H:%M}"
 
 
 def _picture_html(jpeg: bytes | None, caption: str) -> str:
