@@ -60,7 +60,8 @@ def run_chapters(project: Path, names: list[str] | None = None, *, timeout: int 
     with Python alone, so it works where there is no `make` (Windows)."""
     import nbformat
     from nbclient import NotebookClient
-    from nbconvert import HTMLExporter
+
+    from .pages import offline_page
 
     notebooks = sorted((project / "notebooks").glob("[0-9]*.ipynb"))
     chosen = [path for path in notebooks if not names or any(path.stem.startswith(name) for name in names)]
@@ -75,7 +76,7 @@ def run_chapters(project: Path, names: list[str] | None = None, *, timeout: int 
         NotebookClient(notebook, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}).execute()
         nbformat.write(notebook, outputs / path.name)
         page = outputs / f"{path.stem}.html"
-        page.write_text(HTMLExporter().from_notebook_node(notebook)[0], encoding="utf-8")
+        page.write_text(offline_page(notebook), encoding="utf-8")  # complete offline: no other host
         print(f"{path.stem}: {page}", flush=True)
         pages.append(page)
     return pages

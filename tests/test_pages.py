@@ -1,0 +1,64 @@
+"""Executed chapters are complete offline: a page opened with every request to another host blocked
+still draws its interactive panels (as still pictures of their state), and asks nothing of other hosts."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers.course import run_chapters
+
+PROJECT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("PHOTO_SEARCH_CHROMIUM", "/usr/bin/chromium"))
+LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def evaluation_page() -> Path:
+    (page,) = run_chapters(PROJECT, ["07"])
+    return page
+
+
+def test_the_page_names_no_other_host(evaluation_page: Path) -> None:
+    text = evaluation_page.read_text(encoding="utf-8")
+    assert not re.search(r'(src|href)="https?://', text) and not re.search(r'import\("https?://', text)
+    assert "unpkg.com" not in text and "widget-view+json" not in text and "interactive in JupyterLab" in text
+
+
+def test_the_embedding_cloud_is_drawn_offline(evaluation_page: Path) -> None:
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    asked: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+
+        def local_only(route) -> None:
+            url = route.request.url
+            if url.startswith(("file:", "data:")):
+                route.continue_()
+            else:
+                asked.append(url)
+                route.abort()
+
+        page.route("**/*", local_only)
+        page.goto(evaluation_page.as_uri())
+        heading = page.get_by_text("Step 6: the embedding cloud")
+        heading.scroll_into_view_if_needed()
+        images = page.locator("img[src^='data:image/png']")
+        sizes = images.evaluate_all("all => all.map(i => [i.naturalWidth, i.naturalHeight])")
+        biggest = max(range(len(sizes)), key=lambda n: sizes[n][0] * sizes[n][1])
+        cloud = images.nth(biggest)
+        cloud.scroll_into_view_if_needed()
+        shot = np.asarray(Image.open(io.BytesIO(cloud.screenshot())).convert("L"))
+        browser.close()
+    assert not asked, f"the page asked other hosts for: {asked}"
+    assert sizes[biggest][0] >= 300 and shot.size
+    assert (shot < 200).mean() > 0.02, "the embedding cloud is blank"
