@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import io
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +44,7 @@ class SearchApp:
         self.model = model
         self.library: Library | None = None
         self.results: list[Result] = []
+        self.detail_facts: dict[str, str] = {}  # what the detail view shows, as plain words
         self._build()
         self._open_library()
 
@@ -237,12 +239,13 @@ class SearchApp:
         result = self.results[number]
         self.detail_image.value = self._detail_picture(result.photo)
         row = result.photo
-        facts = [("file", row.path), ("folder", row.folder or "(top)"), ("date taken", date_in_words(row.date_taken)),
-                 ("place", row.place or "unknown"), ("camera", row.camera or "unknown"),
-                 ("size", f"{row.width} x {row.height}"), ("score", f"{result.score:.3f}")]
+        self.detail_facts = {"file": row.path, "folder": row.folder or "(top)",
+                             "date taken": date_in_words(row.date_taken), "place": row.place or "unknown",
+                             "camera": row.camera or "unknown", "size": f"{row.width} x {row.height}",
+                             "score": f"{result.score:.3f}"}
         self.detail_text.value = "<table>" + "".join(
             f"<tr><th style='text-align:left;padding-right:1em'>{name}</th><td>{html.escape(value)}</td></tr>"
-            for name, value in facts) + "</table>"
+            for name, value in self.detail_facts.items()) + "</table>"
         self.result_area.layout.display = "none"
         self.widget.children = [*self.widget.children[:-1], self.detail]
 
@@ -286,6 +289,11 @@ class SearchApp:
 
     def _say(self, message_html: str) -> None:
         self.status.value = f"<p>{message_html}</p>"
+
+    @property
+    def status_text(self) -> str:
+        """The status line as plain words (what the panel shows, without its HTML)."""
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", self.status.value)).split())
 
     def show(self) -> None:
         display(self.widget)

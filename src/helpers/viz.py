@@ -29,9 +29,7 @@ def photo_grid(images: Sequence[Image.Image], captions: Sequence[str] = (), *, c
             axis.imshow(images[index])
             if index < len(captions):
                 axis.set_title(_shorten(captions[index]), fontsize=8)
-    figure.tight_layout()
-    plt.close(figure)  # the notebook shows the returned figure once, not twice
-    return figure
+    return _done(figure)
 
 
 def bar_chart(counts: dict[str, int], title: str) -> Figure:
@@ -43,13 +41,15 @@ def bar_chart(counts: dict[str, int], title: str) -> Figure:
     axis.barh(labels, [counts[label] for label in labels], color="#4c72b0")
     axis.set_title(title)
     axis.set_xlabel("files")
-    figure.tight_layout()
-    plt.close(figure)
-    return figure
+    return _done(figure)
 
 
 def _shorten(text: str, limit: int = 28) -> str:
-    return text if len(text) <= limit else "…" + text[-(limit - 1):]
+    """Long names lose their middle, never their start (a score) or their end (the extension)."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[-(limit - 1 - head):]
 
 
 def similarity_heatmap(vectors: np.ndarray, labels: Sequence[str], title: str = "cosine similarity") -> Figure:
@@ -64,9 +64,7 @@ def similarity_heatmap(vectors: np.ndarray, labels: Sequence[str], title: str = 
     axis.set_yticks(range(len(labels)), [_shorten(label, 18) for label in labels], fontsize=7)
     axis.set_title(title)
     figure.colorbar(shown, ax=axis, fraction=0.046)
-    figure.tight_layout()
-    plt.close(figure)
-    return figure
+    return _done(figure)
 
 
 def thumbnails(jpegs: Sequence[bytes | None]) -> list[Image.Image]:
@@ -103,6 +101,16 @@ def to_jpeg(image: Image.Image, quality: int = 85) -> bytes:
     return buffer.getvalue()
 
 
+def _done(figure: Figure) -> Figure:
+    """Laid out and closed: a notebook then shows the returned figure once, not twice (the inline
+    backend would show it again at the end of the cell); saving it still works."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
 def figure_png(figure: Figure) -> bytes:
     """A figure as PNG bytes (for an image widget), closed afterwards so figures do not pile up."""
     import matplotlib.pyplot as plt
@@ -114,21 +122,23 @@ def figure_png(figure: Figure) -> bytes:
 
 
 def precision_recall_plot(curves: dict[str, Sequence[tuple[float, float, float]]], *,
-                          chosen: tuple[float, float] | None = None, title: str = "") -> Figure:
-    """Precision against recall, one line per method; `chosen` (recall, precision) is marked."""
+                          chosen: tuple[float, float] | None = None, title: str = "",
+                          labels: tuple[str, str, str] = ("recall (copies found)", "precision (reports that are right)",
+                                                          "chosen threshold")) -> Figure:
+    """Precision against recall, one line per method; `chosen` (recall, precision) is marked.
+    `labels`: the x axis, the y axis and the mark (the duplicate finder's words by default)."""
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(5.5, 4))
     for name, curve in curves.items():
         axis.plot([r for _, _, r in curve], [p for _, p, _ in curve], marker=".", label=name)
     if chosen is not None:
-        axis.scatter([chosen[0]], [chosen[1]], s=120, facecolors="none", edgecolors="red", label="chosen threshold")
-    axis.set(xlabel="recall (copies found)", ylabel="precision (reports that are right)", title=title)
+        axis.scatter([chosen[0]], [chosen[1]], s=120, facecolors="none", edgecolors="red", label=labels[2])
+    axis.set(xlabel=labels[0], ylabel=labels[1], title=title)
     axis.set_xlim(0, 1.02)
     axis.grid(alpha=0.3)
     axis.legend(loc="lower left")
-    figure.tight_layout()
-    return figure
+    return _done(figure)
 
 
 def similarity_histogram(relevant: np.ndarray, irrelevant: np.ndarray, title: str = "") -> Figure:
@@ -138,12 +148,12 @@ def similarity_histogram(relevant: np.ndarray, irrelevant: np.ndarray, title: st
 
     figure, axis = plt.subplots(figsize=(6, 3.5))
     bins = np.linspace(min(relevant.min(initial=1), irrelevant.min(initial=1)), 1.0, 50).tolist()
-    axis.hist(irrelevant, bins=bins, alpha=0.6, density=True, label=f"different groups ({len(irrelevant)} pairs)")
-    axis.hist(relevant, bins=bins, alpha=0.6, density=True, label=f"same group ({len(relevant)} pairs)")
+    for values, label in ((irrelevant, "different groups"), (relevant, "same group")):  # each sums to 1
+        axis.hist(values, bins=bins, alpha=0.6, weights=np.full(len(values), 1 / max(len(values), 1)),
+                  label=f"{label} ({len(values)} pairs)")
     axis.set(xlabel="cosine similarity", ylabel="share of pairs", title=title)
     axis.legend()
-    figure.tight_layout()
-    return figure
+    return _done(figure)
 
 
 def embedding_cloud(points: np.ndarray, labels: Sequence[str], pictures: Sequence[Image.Image | None] = (), *,
@@ -167,8 +177,7 @@ def embedding_cloud(points: np.ndarray, labels: Sequence[str], pictures: Sequenc
     axis.set(title=title, xticks=[], yticks=[])
     if len(names) <= 20:
         axis.legend(fontsize=7, loc="best", markerscale=1.5)
-    figure.tight_layout()
-    return figure
+    return _done(figure)
 
 
 def umap_points(vectors: np.ndarray, *, neighbours: int = 15, seed: int = 0) -> np.ndarray:
