@@ -64,6 +64,8 @@ class SearchApp:
         self.close_only = widgets.Checkbox(value=True, description="only close matches", indent=False,
                                            tooltip="leave out photos that are not close to the query photo "
                                                    "(a cutoff measured on your library); untick to see everything")
+        self.hide_flagged = widgets.Checkbox(value=False, description="hide blurry, tiny and screenshots",
+                                             indent=False)
         self.folder = widgets.Dropdown(description="folder", options=[ALL_FOLDERS])
         self.place = widgets.Text(placeholder="town, region or country", description="place",
                                   continuous_update=False)
@@ -89,7 +91,7 @@ class SearchApp:
             widgets.HBox([self.upload]), widgets.HBox([self.find, self.pick]),
             widgets.HBox([self.text, self.text_button]),
             widgets.HBox([self.k, self.min_score, self.folder]),
-            widgets.HBox([self.since, self.until, self.place, self.close_only]),
+            widgets.HBox([self.since, self.until, self.place, self.close_only, self.hide_flagged]),
             widgets.HBox([self.rebuild_button]), self.rebuild_log, self.status, self.result_area,
         ])
         self.upload.observe(self._on_upload, "value")
@@ -97,7 +99,8 @@ class SearchApp:
         self.pick.observe(lambda change: self._run_picked(), "value")
         self.text.observe(lambda change: self._run_text(), "value")
         self.text_button.on_click(lambda _: self._run_text())
-        for control in (self.k, self.min_score, self.folder, self.since, self.until, self.place, self.close_only):
+        for control in (self.k, self.min_score, self.folder, self.since, self.until, self.place, self.close_only,
+                        self.hide_flagged):
             control.observe(lambda change: self._rerun(), "value")
         self.rebuild_button.on_click(lambda _: self.rebuild())
         self.back.on_click(lambda _: self._show_results())
@@ -169,7 +172,8 @@ class SearchApp:
 
     def _filters(self) -> Filters:
         return Filters(folder=None if self.folder.value == ALL_FOLDERS else self.folder.value,
-                       since=self.since.value, until=self.until.value, place=self.place.value.strip() or None)
+                       since=self.since.value, until=self.until.value, place=self.place.value.strip() or None,
+                       hide_flagged=self.hide_flagged.value)
 
     def _min_score(self) -> float | Literal["auto"] | None:
         """A minimum set by hand wins; else the library's own cutoff, unless "only close matches" is off."""

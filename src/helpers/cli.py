@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "one for photo queries and one for text; 0 shows everything)")
     search.add_argument("--diversity", type=float, default=0.0,
                         help="0 to 1: prefer variety over near-identical results (default: 0)")
+    search.add_argument("--hide-flagged", action="store_true",
+                        help="leave out likely-blurry photos, tiny ones and screenshots (see `report`)")
     search.add_argument("--no-rerank", action="store_true", help="plain cosine ranking, no re-ranking")
     search.add_argument("--no-collapse", action="store_true",
                         help="list copies and burst shots of one photo as separate results (default: one "
@@ -201,7 +203,8 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_search(args: argparse.Namespace) -> dict[str, Any]:
     filters = Filters(folder=args.folder, since=parse_day(args.since, "--since"),
-                      until=parse_day(args.until, "--until"), camera=args.camera, place=args.place)
+                      until=parse_day(args.until, "--until"), camera=args.camera, place=args.place,
+                      hide_flagged=args.hide_flagged)
     if not 0 <= args.diversity < 1:
         raise BadInput("--diversity must be at least 0 and below 1")
     if args.text is not None:
@@ -317,6 +320,12 @@ def _report_lines(result: dict[str, Any]) -> list[str]:
     if result["by_format"]:
         lines.append("formats: " + ", ".join(f"{name} {count}" for name, count in result["by_format"].items()))
     lines += [f"  skipped {item['path']}: {item['reason']}" for item in result["skipped"]]
+    if result.get("by_flag"):
+        counts = ", ".join(f"{name} {count}" for name, count in result["by_flag"].items())
+        lines.append(f"flagged (still indexed): {counts}")
+        lines += [f"  {item['path']}: {', '.join(item['flags'])}" for item in result["flagged"][:20]]
+        if len(result["flagged"]) > 20:
+            lines.append(f"  ... and {len(result['flagged']) - 20} more (--json lists them all)")
     if result.get("by_country"):
         lines.append("places: " + ", ".join(f"{name} {count}" for name, count in result["by_country"].items()))
     return lines

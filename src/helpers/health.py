@@ -11,9 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cleaning import photo_flags, sharpness
 from .errors import PhotoSkipped
 from .images import LoadOptions, load_photo
-from .index import PhotoIndex
+from .index import PhotoIndex, PhotoRow
 from .metadata import PhotoMetadata
 from .progress import progress_bar
 from .scan import PhotoRecord, ScanResult, Skipped, scan
@@ -31,6 +32,7 @@ class LoadedFile:
     record: PhotoRecord
     format: str
     metadata: PhotoMetadata
+    flags: tuple[str, ...] = ()  # blurry, tiny, screenshot (`cleaning`): notes, not skips
 
 
 @dataclass
@@ -49,6 +51,10 @@ class HealthReport:
     def by_format(self) -> dict[str, int]:
         return dict(Counter(item.format for item in self.loaded).most_common())
 
+    @property
+    def by_flag(self) -> dict[str, int]:
+        return dict(Counter(flag for item in self.loaded for flag in item.flags).most_common())
+
     def as_dict(self) -> dict[str, Any]:
         """The `photo-search report --json` shape."""
         return {
@@ -58,6 +64,9 @@ class HealthReport:
             "by_reason": self.by_reason,
             "by_format": self.by_format,
             "ignored": self.ignored,
+            "by_flag": self.by_flag,
+            "flagged": [{"path": item.record.rel_path, "flags": list(item.flags)}
+                        for item in sorted(self.loaded, key=lambda item: item.record.rel_path) if item.flags],
         } | ({} if self.places is None else {
             "by_country": dict(Counter(country for country, _ in self.places).most_common()),
             "by_city": dict(Counter(city for _, city in self.places).most_common()),
@@ -85,7 +94,10 @@ def check_loading(found: ScanResult, options: LoadOptions, *, workers: int | Non
                                display_path=record.rel_path, mtime_ns=record.mtime_ns)
         except PhotoSkipped as error:
             return Skipped(record.rel_path, error.reason, error.detail)
-        return LoadedFile(record, photo.format, photo.metadata)
+        meta = photo.metadata
+        return LoadedFile(record, photo.format, meta, tuple(photo_flags(
+            meta.width, meta.height, photo.format, " ".join(filter(None, (meta.camera_make, meta.camera_model))),
+            sharpness(photo.image))))
 
     workers = workers or default_workers()
     outcomes = run_ahead(attempt, found.photos, workers, lookahead=4 * workers)
@@ -99,7 +111,18 @@ def check_loading(found: ScanResult, options: LoadOptions, *, workers: int | Non
 
 def index_health(index: PhotoIndex) -> HealthReport:
     """The same report from what an index recorded when it was built: no file is decoded."""
-    loaded = [LoadedFile(record, record.format, metadata) for record, metadata in index.indexed_files()]
+    rows = {row.path: row for row in index.photo_rows()}
+    loaded = [LoadedFile(record, record.format, metadata, tuple(_flags(index, rows.get(record.rel_path))))
+              for record, metadata in index.indexed_files()]
     skipped = index.skipped()
-    places = [(row.country, row.city or row.region or "") for row in index.photo_rows() if row.country]
+    places = [(row.country, row.city or row.region or "") for row in rows.values() if row.country]
     return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped, places=places)
+
+
+def _flags(index: PhotoIndex, row: PhotoRow | None) -> list[str]:
+    """A photo's flags from the index: its recorded size, format and camera, and its thumbnail."""
+    if row is None:
+        return []
+    thumbnail = index.thumbnail(row.id)
+    return photo_flags(row.width or 0, row.height or 0, row.format or "", row.camera,
+                       sharpness(thumbnail) if thumbnail else None)

@@ -20,6 +20,7 @@ from typing import Any, Literal, TypedDict
 
 import numpy as np
 
+from .cleaning import photo_flags, sharpness
 from .embedding import embed_images
 from .errors import BadInput, ModelMismatch, NoTextEncoder, PhotoSkipped, quoted
 from .images import LoadOptions, load_photo, load_photo_bytes
@@ -47,6 +48,7 @@ class Filters:
     until: date | None = None
     camera: str | None = None  # case-insensitive part of "make model"
     place: str | None = None  # a town, region or country; case and accents ignored
+    hide_flagged: bool = False  # leave out likely-blurry, tiny photos and screenshots (`cleaning`)
 
     @property
     def active(self) -> bool:
@@ -130,6 +132,15 @@ class Library:
         self._cameras = np.array([row.camera.lower() for row in self.rows], dtype=str)
         self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=str)
         self._folds = Folds(index.copy_groups(), self._position)
+        self._flags: dict[int, list[str]] = {}
+
+    def flags(self, position: int) -> list[str]:
+        """A photo's cleaning flags (blurry, tiny, screenshot), worked out once and kept."""
+        if position not in self._flags:
+            row, thumbnail = self.rows[position], self.index.thumbnail(self.rows[position].id)
+            self._flags[position] = photo_flags(row.width or 0, row.height or 0, row.format or "", row.camera,
+                                                sharpness(thumbnail) if thumbnail else None)
+        return self._flags[position]
 
     @cached_property
     def _places(self) -> np.ndarray:
@@ -264,6 +275,9 @@ class Library:
             mask[list(exclude)] = False
         pool = max(k, RERANK_POOL if rerank else 0, 4 * k if diversity or collapse else 0)
         positions, scores = self.vectors.top(vector, pool, mask)
+        if filters.hide_flagged:  # judged on the candidates only: flags need each photo's thumbnail
+            kept = np.array([not self.flags(int(p)) for p in positions], dtype=bool)
+            positions, scores = positions[kept], scores[kept]
         best = (self.rows[int(positions[0])], float(scores[0])) if len(positions) else None
         candidates = self.vectors.rows(positions)
         if rerank and len(positions) > 1:
