@@ -63,7 +63,7 @@ def run_chapters(project: Path, names: list[str] | None = None, *, timeout: int 
 
     from .pages import offline_page
 
-    notebooks = sorted((project / "notebooks").glob("[0-9]*.ipynb"))
+    notebooks = sorted((project / "notebooks").glob("*.ipynb"))  # the chapters, then the app page
     chosen = [path for path in notebooks if not names or any(path.stem.startswith(name) for name in names)]
     if not chosen:
         raise BadInput(f"no chapter starts with {', '.join(names or [])}; the chapters are "
