@@ -222,11 +222,10 @@ class SearchApp:
     def show_also(self, number: int) -> None:
         """The photos a result stands for (its copies and burst shots), in place of the results."""
         result = self.results[number]
-        by_path = {row.path: row for row in self.library.rows} if self.library else {}
         cards = []
         shown: list[tuple[str, str]] = [("shown", result.photo.path)] + [(a["kind"], a["path"]) for a in result.also]
         for kind, path in shown:
-            row = by_path.get(path)
+            row = self.library.index.find_by_path(path) if self.library else None
             thumbnail = self.library.index.thumbnail(row.id) if self.library and row else None
             label = widgets.HTML(f"<small>{html.escape(kind)}: {html.escape(path)}</small>",
                                  layout={"width": CARD_WIDTH})

@@ -17,6 +17,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from .index import PhotoRow
+
 BLURRY_BELOW = 60.0
 TINY_BELOW = 256
 SHARPNESS_SIDE = 256  # measured at the size of the index's thumbnails
@@ -46,3 +48,9 @@ def photo_flags(width: int, height: int, file_format: str, camera: str, sharpnes
     if file_format.upper() == "PNG" and not camera and max(width, height) >= SCREEN_SIDE:
         flags.append("screenshot")
     return flags
+
+
+def row_flags(row: PhotoRow, thumbnail: bytes | None) -> list[str]:
+    """A photo's flags from what the index holds: its recorded size, format and camera, and its thumbnail."""
+    return photo_flags(row.width or 0, row.height or 0, row.format or "", row.camera,
+                       sharpness(thumbnail) if thumbnail else None)

@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("chapters", nargs="*", help="name beginnings, e.g. 00 05_duplicates (default: all)")
     run.add_argument("--timeout", type=int, default=1200, help="seconds a cell may take (default: 1200)")
     args = parser.parse_args(argv)
-    project = Path(__file__).resolve().parents[2] if (Path(__file__).resolve().parents[2] / "notebooks").is_dir() \
-        else Path.cwd()
+    checkout = Path(__file__).resolve().parents[2]  # src/helpers/course.py in the course folder
+    project = checkout if (checkout / "notebooks").is_dir() else Path.cwd()
     try:
         run_chapters(project, args.chapters, timeout=args.timeout)
     except PhotoSearchError as error:

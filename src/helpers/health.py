@@ -11,10 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cleaning import photo_flags, sharpness
+from .cleaning import photo_flags, row_flags, sharpness
 from .errors import PhotoSkipped
 from .images import LoadOptions, load_photo
-from .index import PhotoIndex, PhotoRow
+from .index import PhotoIndex
 from .metadata import PhotoMetadata
 from .progress import progress_bar
 from .scan import PhotoRecord, ScanResult, Skipped, scan
@@ -112,17 +112,9 @@ def check_loading(found: ScanResult, options: LoadOptions, *, workers: int | Non
 def index_health(index: PhotoIndex) -> HealthReport:
     """The same report from what an index recorded when it was built: no file is decoded."""
     rows = {row.path: row for row in index.photo_rows()}
-    loaded = [LoadedFile(record, record.format, metadata, tuple(_flags(index, rows.get(record.rel_path))))
+    loaded = [LoadedFile(record, record.format, metadata,
+                         tuple(row_flags(row, index.thumbnail(row.id)) if (row := rows.get(record.rel_path)) else ()))
               for record, metadata in index.indexed_files()]
     skipped = index.skipped()
     places = [(row.country, row.city or row.region or "") for row in rows.values() if row.country]
     return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped, places=places)
-
-
-def _flags(index: PhotoIndex, row: PhotoRow | None) -> list[str]:
-    """A photo's flags from the index: its recorded size, format and camera, and its thumbnail."""
-    if row is None:
-        return []
-    thumbnail = index.thumbnail(row.id)
-    return photo_flags(row.width or 0, row.height or 0, row.format or "", row.camera,
-                       sharpness(thumbnail) if thumbnail else None)

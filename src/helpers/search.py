@@ -20,7 +20,7 @@ from typing import Any, Literal, TypedDict
 
 import numpy as np
 
-from .cleaning import photo_flags, sharpness
+from .cleaning import row_flags
 from .embedding import embed_images
 from .errors import BadInput, ModelMismatch, NoTextEncoder, PhotoSkipped, quoted
 from .images import LoadOptions, load_photo, load_photo_bytes
@@ -137,9 +137,8 @@ class Library:
     def flags(self, position: int) -> list[str]:
         """A photo's cleaning flags (blurry, tiny, screenshot), worked out once and kept."""
         if position not in self._flags:
-            row, thumbnail = self.rows[position], self.index.thumbnail(self.rows[position].id)
-            self._flags[position] = photo_flags(row.width or 0, row.height or 0, row.format or "", row.camera,
-                                                sharpness(thumbnail) if thumbnail else None)
+            row = self.rows[position]
+            self._flags[position] = row_flags(row, self.index.thumbnail(row.id))
         return self._flags[position]
 
     @cached_property
@@ -301,9 +300,8 @@ class Library:
             floor = text_cutoff.hit
             if best is None or best[1] < text_cutoff.hit:
                 results = []
-                closest = f"; the closest photo is {best[0].path} (similarity {best[1]:.2f})" if best else ""
-                notes.append(f"no close matches: these words match this library less well than nine in ten "
-                             f"everyday words do ({text_cutoff.hit:.2f}){closest}. --min-score 0 shows everything")
+                notes.append(_no_close_matches("these words match this library less well than nine in ten "
+                                               "everyday words do", text_cutoff.hit, best))
         elif min_score not in (None, "auto"):
             floor = float(min_score)
             results = [result for result in results if result.score >= floor]
@@ -325,8 +323,7 @@ class Library:
         stored = config.text_cutoff
         if stored and stored.get("generation") == config.generation:
             return TextCutoff.from_dict(stored)
-        _, stored_vectors = self.index.load_vectors()
-        cutoff = measure_text(stored_vectors, self._probe_vectors(), config.generation)
+        cutoff = measure_text(self.vectors.rows(np.arange(len(self))), self._probe_vectors(), config.generation)
         try:
             self.index.set_config(text_cutoff=cutoff.as_dict() if cutoff else None)
         except sqlite3.Error:
@@ -353,12 +350,17 @@ class Library:
         """The automatic cutoff, on plain cosine (re-ranked scores live on another scale): nothing
         when even the best match is not close; else the results above the floor."""
         if best is None or best[1] < cutoff.hit:
-            closest = f"; the closest photo is {best[0].path} (similarity {best[1]:.2f})" if best else ""
-            notes.append(f"no close matches: nothing here is as similar as this library's photos are to each "
-                         f"other ({cutoff.hit:.2f}){closest}. --min-score 0 shows everything")
+            notes.append(_no_close_matches("nothing here is as similar as this library's photos are to each other",
+                                           cutoff.hit, best))
             return []
         cosines = self.vectors.rows(np.asarray([self._position[r.photo.id] for r in results], dtype=np.int64)) @ vector
         return [result for result, cosine in zip(results, cosines, strict=True) if cosine >= cutoff.floor]
+
+
+def _no_close_matches(why: str, hit: float, best: tuple[PhotoRow, float] | None) -> str:
+    """The note of a query the automatic cutoff answers with nothing: why, and the closest photo."""
+    closest = f"; the closest photo is {best[0].path} (similarity {best[1]:.2f})" if best else ""
+    return f"no close matches: {why} ({hit:.2f}){closest}. --min-score 0 shows everything"
 
 
 def folded_label(also: list[AlsoRow] | tuple[AlsoRow, ...]) -> str:

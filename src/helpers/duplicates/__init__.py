@@ -215,7 +215,8 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
     `budget` (seconds) bounds the verification work: pairs left unverified count as no match in
     this report and are verified by a later run (`dupes` has no budget)."""
     started = time.perf_counter()
-    settings = Settings.of_index(index, threshold)
+    own = Settings.of_index(index)  # the index's settings; `threshold` may override its threshold
+    settings = own if threshold is None else replace(own, threshold=threshold)
     find_candidates(index, settings.candidates)
     with index.snapshot():
         rows = index.photo_rows()
@@ -267,7 +268,7 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
         o: Member(rows[o].path, similar[_key(keeper, o)], "similar") for o in others})
     report = DupesReport(settings.threshold, groups, similar_groups, len(candidates), time.perf_counter() - started,
                          verifier.skipped)
-    if threshold is None or threshold == Settings.of_index(index).threshold:
+    if settings.threshold == own.threshold:
         index.set_copy_groups(folding(report, {row.path: row.id for row in rows}))
     return report
 
@@ -357,8 +358,7 @@ class PairVerifier:
         self.prints.update(zip(missing, self.pool.map(lambda t: fingerprint(t) if t else None, thumbnails)))
         for other, verdict in zip(new, self.pool.map(lambda other: self._verdict(photo, other), new), strict=True):
             self.known[(photo, other)] = verdict
-            self.found[(photo, other) if photo < other else (other, photo)] = \
-                verdict if photo < other else verdict.reversed()
+            self.found[_key(photo, other)] = verdict if photo < other else verdict.reversed()
         for used in (photo, *new) if new else ():  # keep the most recently used; a run never holds them all
             self.prints.move_to_end(used)
         while len(self.prints) > KEPT_PRINTS:
@@ -412,17 +412,11 @@ def pair_kind(a: PhotoRow, b: PhotoRow, verdict: Verdict, cosine: float, thresho
     Two photos whose cameras recorded different capture times, or whose originals differ in their
     fine detail, are different shots, however alike their thumbnails (a burst, an HDR pair, a
     re-take a step away): similar at most, never duplicates."""
-    if verdict.score >= threshold and not _shot_apart(a, b, photos_root) and not _other_exposure(verdict):
+    if verdict.score >= threshold and not _shot_apart(a, b, photos_root) and not verdict.another_shot:
         return "near"
     if verdict.aligned and cosine >= SIMILAR_COSINE:
         return "similar"
     return None
-
-
-def _other_exposure(verdict: Verdict) -> bool:
-    """The originals' fine detail disagrees once aligned: another exposure of the scene (things
-    moved, parallax, its own noise), however alike the thumbnails are."""
-    return verdict.another_shot
 
 
 def _shot_apart(a: PhotoRow, b: PhotoRow, photos_root: Path | None) -> bool:

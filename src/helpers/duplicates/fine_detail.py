@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .verify import mirrored_keypoints
+from .verify import matched_points, mirrored_keypoints
 
 DETAIL_SIDE = 1024  # longer side the originals are compared at
 DETAIL_MIN = 0.35  # median fine-detail correlation below which a pair is two shots, not one photo
@@ -65,10 +65,7 @@ class DetailPrint:
 
 
 def detail_print(image: Image.Image) -> DetailPrint:
-    gray = np.asarray(image.convert("L"))
-    scale = DETAIL_SIDE / max(gray.shape)
-    if scale < 1:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gray = _shrink(np.asarray(image.convert("L")), DETAIL_SIDE)
     keypoints, descriptors = _SIFT.detectAndCompute(gray, None)
     points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
     return DetailPrint(gray, points, descriptors, *mirrored_keypoints(points, descriptors, gray.shape[1]))
@@ -117,16 +114,11 @@ def _shrink(gray: np.ndarray, side: int) -> np.ndarray:
 
 def _homography(points_a: np.ndarray, descriptors_a: np.ndarray | None, points_b: np.ndarray,
                 descriptors_b: np.ndarray | None) -> np.ndarray | None:
-    if descriptors_a is None or descriptors_b is None or min(len(descriptors_a), len(descriptors_b)) < 8:
+    """B onto A, fitted tighter than on thumbnails: sub-pixel agreement is what is looked for here."""
+    matched = matched_points(points_a, descriptors_a, points_b, descriptors_b)
+    if matched is None:
         return None
-    matches = [m for m in cv2.BFMatcher(cv2.NORM_L2).knnMatch(descriptors_b, descriptors_a, k=2)
-               if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
-    if len(matches) < 12:
-        return None
-    source = np.array([points_b[m[0].queryIdx] for m in matches], dtype=np.float32)
-    target = np.array([points_a[m[0].trainIdx] for m in matches], dtype=np.float32)
-    transform, _ = cv2.findHomography(source, target, cv2.USAC_MAGSAC, RANSAC_PIXELS, maxIters=5000,
-                                      confidence=0.999)
+    transform, _ = cv2.findHomography(*matched, cv2.USAC_MAGSAC, RANSAC_PIXELS, maxIters=5000, confidence=0.999)
     return transform
 
 

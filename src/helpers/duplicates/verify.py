@@ -182,20 +182,29 @@ def _fit_transform(points_a: np.ndarray, descriptors_a: np.ndarray | None, point
     """The projective map (3 x 3) from B to A that most keypoint matches agree with, if plausible.
     A homography, not an affine map: one photograph cropped, turned, straightened or keystone-
     corrected is still one plane seen through a new frame, and that is what a homography maps."""
-    if descriptors_a is None or descriptors_b is None or len(descriptors_a) < 2 or len(descriptors_b) < 2:
+    matched = matched_points(points_a, descriptors_a, points_b, descriptors_b)
+    if matched is None:
         return None
-    matcher = cv2.BFMatcher(cv2.NORM_L2)
-    pairs = [m for m in matcher.knnMatch(descriptors_b, descriptors_a, k=2)
-             if len(m) == 2 and m[0].distance < RATIO * m[1].distance]
-    if len(pairs) < MIN_INLIERS:
-        return None
-    source = np.array([points_b[m[0].queryIdx] for m in pairs], dtype=np.float32)
-    target = np.array([points_a[m[0].trainIdx] for m in pairs], dtype=np.float32)
+    source, target = matched
     transform, mask = cv2.findHomography(source, target, cv2.USAC_ACCURATE, RANSAC_PIXELS, maxIters=2000,
                                          confidence=0.995)
     if transform is None or not _plausible(transform, source):
         return None
     return transform, int(mask.sum())
+
+
+def matched_points(points_a: np.ndarray, descriptors_a: np.ndarray | None, points_b: np.ndarray,
+                   descriptors_b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(B's points, A's points) of the keypoint matches that pass Lowe's ratio test, or None when
+    fewer than MIN_INLIERS do: too few to fit a transform to."""
+    if descriptors_a is None or descriptors_b is None or len(descriptors_a) < 2 or len(descriptors_b) < 2:
+        return None
+    pairs = [m for m in cv2.BFMatcher(cv2.NORM_L2).knnMatch(descriptors_b, descriptors_a, k=2)
+             if len(m) == 2 and m[0].distance < RATIO * m[1].distance]
+    if len(pairs) < MIN_INLIERS:
+        return None
+    return (np.array([points_b[m[0].queryIdx] for m in pairs], dtype=np.float32),
+            np.array([points_a[m[0].trainIdx] for m in pairs], dtype=np.float32))
 
 
 def _plausible(transform: np.ndarray, points: np.ndarray) -> bool:
