@@ -54,6 +54,17 @@ class Cutoff:
         return cls(float(values["hit"]), float(values["floor"]), int(values["generation"]), int(values["sample"]))
 
 
+def _best_matches(queries: np.ndarray, everything: np.ndarray, *, below: float = np.inf) -> np.ndarray:
+    """Each query's highest similarity among `everything`, ignoring similarities of `below` or more;
+    in blocks of rows, so memory stays flat on a large library."""
+    best = np.full(len(queries), -1.0, dtype=np.float32)
+    for start in range(0, len(everything), 8192):
+        block = queries @ everything[start:start + 8192].T
+        block[block >= below] = -1.0
+        best = np.maximum(best, block.max(axis=1))
+    return best
+
+
 def measure(vectors: np.ndarray, generation: int, *, seed: int = 0) -> Cutoff | None:
     """The cutoff of a library, from the nearest-neighbour similarity of a sample of its photos."""
     if len(vectors) < MIN_PHOTOS:
@@ -61,11 +72,7 @@ def measure(vectors: np.ndarray, generation: int, *, seed: int = 0) -> Cutoff | 
     everything = np.asarray(vectors, dtype=np.float32)
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(len(everything), size=min(SAMPLE, len(everything)), replace=False))
-    nearest = np.full(len(chosen), -1.0, dtype=np.float32)
-    for start in range(0, len(everything), 8192):  # blocks: memory stays flat on a large library
-        block = everything[chosen] @ everything[start:start + 8192].T
-        block[block >= COPY_COSINE] = -1.0  # itself, and its copies
-        nearest = np.maximum(nearest, block.max(axis=1))
+    nearest = _best_matches(everything[chosen], everything, below=COPY_COSINE)  # not itself, nor its copies
     hit, floor = np.quantile(nearest, [HIT_QUANTILE, FLOOR_QUANTILE])
     return Cutoff(round(float(hit), 4), round(float(floor), 4), generation, len(chosen))
 
@@ -89,8 +96,5 @@ def measure_text(vectors: np.ndarray, probes: np.ndarray, generation: int) -> Te
     (`probes`, their text vectors) reach in it."""
     if len(vectors) < MIN_PHOTOS or len(probes) < MIN_PROBES:
         return None
-    everything = np.asarray(vectors, dtype=np.float32)
-    best = np.full(len(probes), -1.0, dtype=np.float32)
-    for start in range(0, len(everything), 8192):
-        best = np.maximum(best, (probes @ everything[start:start + 8192].T).max(axis=1))
+    best = _best_matches(probes, np.asarray(vectors, dtype=np.float32))
     return TextCutoff(round(float(np.quantile(best, TEXT_HIT_QUANTILE)), 4), generation, len(probes))
