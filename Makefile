@@ -1,6 +1,7 @@
 # photo-search: two commands do everything on a fresh machine.
 #   make run    set up, build the practice library, execute every chapter into outputs/
 #   make test   set up, build the practice library, run the tests and execute every notebook
+#   make exercises   copies of the chapters with the "Your turn" solutions blanked, in exercises/
 # Point the chapters at your own photos with PHOTOS=~/Pictures make run (photos are only read).
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ EXECUTED := $(patsubst notebooks/%.ipynb,outputs/%.html,$(NOTEBOOKS))
 SOURCES := $(shell find src -name '*.py' 2>/dev/null)
 NB_TIMEOUT ?= 1200
 
-.PHONY: setup practice run lint test lab app bench clean help
+.PHONY: setup practice run exercises lint test lab app bench clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -29,10 +30,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)  ## create .venv and install pinned requirements (only when they change)
 
-$(PRACTICE_STAMP): $(STAMP) src/helpers/practice.py
+$(PRACTICE_STAMP): $(STAMP) src/helpers/practice.py data/practice_photos/photos.csv
 	$(PY) -m helpers.practice $(PRACTICE)
 
-practice: $(PRACTICE_STAMP)  ## build data/practice_library from photos shipped in installed packages
+practice: $(PRACTICE_STAMP)  ## build data/practice_library from the photos in data/practice_photos
 
 # With PHOTOS set, the chapters run on another folder, so earlier outputs do not count.
 ifdef PHOTOS
@@ -44,6 +45,9 @@ outputs/%.html: notebooks/%.ipynb $(SOURCES) $(PRACTICE_STAMP)
 
 run: setup practice $(EXECUTED)  ## execute every chapter headless; executed notebooks and HTML go to outputs/
 	@echo "chapters executed: open outputs/*.html"
+
+exercises: setup  ## write exercises/: the chapters with the "Your turn" solutions blanked, to fill in
+	$(PY) -m helpers.course exercises
 
 lint: setup  ## ruff (style and likely bugs) and mypy (types), as every test run does
 	$(BIN)/ruff check src tests benchmarks
@@ -71,4 +75,4 @@ bench: setup  ## speed figures (medians of several runs, rclip side by side), re
 	$(PY) benchmarks/bench_dupes_scale.py
 
 clean:  ## remove outputs and the practice library (never touches your own photos)
-	rm -rf outputs $(PRACTICE)
+	rm -rf outputs exercises $(PRACTICE)

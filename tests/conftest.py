@@ -57,3 +57,9 @@ def messy(photos: Path) -> Path:
 @pytest.fixture(scope="session")
 def practice_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return practice.build(tmp_path_factory.mktemp("practice") / "library")
+
+
+@pytest.fixture(scope="session")
+def practice_loads(practice_library: Path) -> int:
+    """How many files of the practice library are photos that load (the rest are broken on purpose)."""
+    return sum(item.expected == "loads" for item in practice.manifest(practice_library))

@@ -41,7 +41,7 @@ def _free_port() -> int:
 def app_url(tmp_path_factory: pytest.TempPathFactory, practice_library: Path) -> Iterator[str]:
     photos = tmp_path_factory.mktemp("app") / "photos"
     shutil.copytree(practice_library, photos)
-    shutil.copy(photos / "2021/home/coffee.jpg", photos / "edits" / HOSTILE_NAME)
+    shutil.copy(photos / "2024/Camera Roll/IMG_5021.jpg", photos / "Downloads" / HOSTILE_NAME)
     index = photos.parent / "index"
     update_index(photos, index, embedder=load_model("efficientnet-lite0"))
     port = _free_port()
@@ -76,14 +76,21 @@ def test_upload_text_query_and_detail_view_in_a_browser(app_url: str, practice_l
             (app_url, app_url.replace("http", "ws"), "data:", "blob:")) else left_the_machine.append(request.url))
         page.goto(app_url, timeout=120_000)
         page.wait_for_selector(".widget-upload", timeout=180_000)
+        for label in ("how many", "closeness"):  # plain words, not "K" and "min score"
+            assert page.get_by_text(label, exact=True).count() == 1, label
+        # Every status line the page shows is recorded, so a brief "Searching..." is seen too.
+        page.evaluate("""() => { window.seen = []; new MutationObserver(() => window.seen.push(
+            document.body.innerText)).observe(document.body, {subtree: true, childList: true,
+            characterData: true}); }""")
 
         with page.expect_file_chooser() as chooser:
             page.locator(".widget-upload").click()
-        chooser.value.set_files(str(practice_library / "edits/coffee.webp"))
+        chooser.value.set_files(str(practice_library / "Downloads/IMG_5021.webp"))
         page.wait_for_selector(".photo-search-result", timeout=120_000)
+        assert page.evaluate("window.seen.some(text => text.includes('Searching...'))"), "no sign of work"
         labels = page.locator(".photo-search-result").all_inner_texts()
         assert labels and all(re.match(r"\d\.\d{3}\s", label) for label in labels), labels
-        # The coffee copies (the hostile name is one of them) share one card; its badge opens them.
+        # The photo's copies (the hostile name is one of them) share one card; its badge opens them.
         badge = page.locator(".photo-search-also").first
         assert re.fullmatch(r"\+\d+ copies", badge.inner_text().strip()), badge.inner_text()
         badge.click()
@@ -92,15 +99,29 @@ def test_upload_text_query_and_detail_view_in_a_browser(app_url: str, practice_l
         page.get_by_role("button", name="Back to results").first.click()
         page.wait_for_selector(".photo-search-result", timeout=30_000)
 
-        page.get_by_placeholder("or describe it").fill("espresso")
+        page.get_by_placeholder("or describe it").fill("xylophone quartet at dusk")  # fails: no such label
         page.get_by_role("button", name="Search text").click()
-        page.wait_for_function("document.body.innerText.includes('ImageNet labels')", timeout=60_000)
-        assert page.locator(".photo-search-result").count() > 0
+        page.wait_for_function("document.body.innerText.includes('no ImageNet label')", timeout=60_000)
+        assert page.locator(".photo-search-result").count() == 0, "results of the previous query stayed"
+
+        page.get_by_placeholder("or describe it").fill("pizza")
+        page.get_by_role("button", name="Search text").click()
+        page.wait_for_selector(".photo-search-result", timeout=60_000)
+        assert "ImageNet labels" in page.inner_text("body")
 
         page.locator(".photo-search-result").first.click()
         page.wait_for_selector("text=date taken", timeout=30_000)
+        facts = page.locator("table", has_text="date taken").first
+        assert re.search(r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day \d+ [A-Z][a-z]+ \d{4}", facts.inner_text())
+        picture, table = page.locator(".widget-image").last.bounding_box(), facts.bounding_box()
+        assert picture and table and table["x"] >= picture["x"] + picture["width"] - 1, "facts beside the photo"
         page.get_by_role("button", name="Back to results").click()
         page.wait_for_selector(".photo-search-result", timeout=30_000)
+
+        page.get_by_placeholder("type part of its name").fill("dress")  # pick a library photo by name
+        page.locator("select").first.select_option(index=1)
+        page.wait_for_function("document.body.innerText.includes('results in')", timeout=60_000)
+        assert page.locator(".photo-search-result").count() > 0
         browser.close()
     assert not dialogs, f"a script ran in the page: {dialogs}"
     assert not left_the_machine, f"the page loaded something from outside this machine: {left_the_machine}"

@@ -16,13 +16,14 @@ def test_gallery_is_self_contained_and_escapes_names(tmp_path: Path, practice_li
                                                      photo_search: PhotoSearch) -> None:
     photos = tmp_path / "photos"
     shutil.copytree(practice_library, photos)
-    hostile = photos / "edits" / "<img src=x onerror=alert(1)>.jpg"
-    shutil.copy(photos / "2021/home/coffee.jpg", hostile)
+    hostile = photos / "Downloads" / "<img src=x onerror=alert(1)>.jpg"
+    shutil.copy(photos / "2024/Camera Roll/IMG_5021.jpg", hostile)
     index, out = tmp_path / "index", tmp_path / "out" / "results.html"
     out.parent.mkdir()
     assert photo_search("index", str(photos), "--index", str(index), "--model", "efficientnet-lite0").returncode == 0
 
-    done = photo_search("gallery", "--index", str(index), "--image", str(photos / "edits/coffee.webp"), "-k", "5",
+    done = photo_search("gallery", "--index", str(index), "--image", str(photos / "Downloads/IMG_5021.webp"),
+                        "-k", "5",
                         "--out", str(out), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"] == 5
@@ -33,6 +34,6 @@ def test_gallery_is_self_contained_and_escapes_names(tmp_path: Path, practice_li
     assert str(tmp_path) not in page  # no absolute paths
     assert not re.search(r'(src|href)="(?!data:)', page)  # nothing fetched from anywhere
 
-    inside = photo_search("gallery", "--index", str(index), "--text", "espresso", "--out", str(photos / "x.html"))
+    inside = photo_search("gallery", "--index", str(index), "--text", "pizza", "--out", str(photos / "x.html"))
     assert inside.returncode == 2 and "inside the photo folder" in inside.stderr
     assert not (photos / "x.html").exists()

@@ -1,9 +1,11 @@
-"""The practice library: built from installed packages, messy on purpose, and truthful about itself."""
+"""The practice library: real photos committed with their licences, messy on purpose, truthful about itself."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+
+from PIL import Image
 
 from helpers import practice
 from helpers.health import health_report
@@ -20,14 +22,32 @@ def test_every_file_behaves_as_its_manifest_says(practice_library: Path) -> None
 def test_the_library_has_what_a_real_folder_has(practice_library: Path) -> None:
     files = practice.manifest(practice_library)
     kinds = {item.kind for item in files}
-    assert {"original", "exif_rotate_6", "crop", "grayscale", "heic", "webp", "resize_recompress", "burst",
-            "broken"} <= kinds
+    assert {"original", "exif_rotate_6", "crop", "grayscale", "heic", "webp", "resize_recompress", "exact",
+            "found_copy", "burst", "broken"} <= kinds
+    assert 150 <= sum(item.kind == "original" for item in files) <= 250
     years = {item.path.split("/")[0] for item in files if item.kind == "original"}
-    assert len(years) >= 4
+    assert {"2014", "2020", "2021", "2022", "2023", "2024"} <= years
     report = health_report(practice_library)
     assert {"JPEG", "HEIF", "WEBP", "PNG"} <= set(report.by_format)
     dates = {item.metadata.date_taken[:4] for item in report.loaded}
-    assert {"2019", "2021", "2022", "2023", "2024"} <= dates
+    assert {"2014", "2020", "2021", "2022", "2023", "2024"} <= dates
+    originals = {item.path for item in files if item.kind == "original"}
+    trip = [item for item in report.loaded if "Lund trip" in item.record.rel_path and item.record.rel_path in originals]
+    assert len(trip) >= 25 and all(item.metadata.latitude for item in trip), "the trip carries GPS"
+    assert {item.flags[0] for item in report.loaded if item.flags} == {"blurry", "tiny", "screenshot"}
+
+
+def test_committed_photos_are_small_and_attributed() -> None:
+    with open(practice.SOURCE / "photos.csv", newline="", encoding="utf-8") as handle:
+        listing = list(csv.DictReader(handle))
+    files = [p for p in (practice.SOURCE / "library").rglob("*") if p.is_file()]
+    assert sorted(str(p.relative_to(practice.SOURCE / "library")) for p in files) == sorted(r["path"] for r in listing)
+    assert sum(p.stat().st_size for p in files) <= 25_000_000
+    attribution = (practice.SOURCE / "ATTRIBUTION.md").read_text()
+    for row in listing:
+        assert row["licence"] and row["credit"] and f"`{row['path']}`" in attribution, row["path"]
+        with Image.open(practice.SOURCE / "library" / row["path"]) as image:
+            assert max(image.size) <= 1024, row["path"]
 
 
 def test_rebuild_is_skipped_when_current(practice_library: Path) -> None:
@@ -42,3 +62,7 @@ def test_groups_csv_lists_loadable_files(practice_library: Path) -> None:
         rows = list(csv.DictReader(handle))
     assert rows and all((practice_library / row["path"]).is_file() for row in rows)
     assert all(row["group"] != "broken" for row in rows)
+    captions = practice_library.with_name(practice_library.name + ".captions.csv")
+    with open(captions, newline="") as handle:
+        texts = {row["caption"] for row in csv.DictReader(handle)}
+    assert {"kangaroo", "dress", "a street in Lund"} <= texts and len(texts) >= 40

@@ -4,13 +4,15 @@ Each chapter's parameters cell calls `setup()` once. Your own folder and model c
 arguments, or from the environment (PHOTOS, INDEX, PHOTO_SEARCH_MODEL: `PHOTOS=~/Pictures make run`),
 else the practice library, built on first use. Photos are only ever read.
 
-`python -m helpers.course run [CHAPTER ...]` executes chapters into outputs/ with Python alone.
+`python -m helpers.course run [CHAPTER ...]` executes chapters into outputs/ with Python alone;
+`python -m helpers.course exercises` writes copies of them whose solutions are blanked.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +84,38 @@ def run_chapters(project: Path, names: list[str] | None = None, *, timeout: int 
     return pages
 
 
+# A "Your turn" cell holds its solution between these lines; the exercise copies blank it out.
+SOLUTION = re.compile(r"^( *)### BEGIN SOLUTION\n.*?^ *### END SOLUTION\n?", re.MULTILINE | re.DOTALL)
+BLANK = '\\1raise NotImplementedError("your turn: write this part")\n'
+
+
+def check(passed: bool, praise: str, hint: str) -> None:
+    """An exercise's verdict, in words: praise when it is right, a hint (as a failed assert) when not."""
+    if not passed:
+        raise AssertionError(f"not yet: {hint}")
+    print(f"well done: {praise}")
+
+
+def write_exercises(project: Path) -> list[Path]:
+    """Copies of the chapters in exercises/, each solution replaced by a line that asks for it and
+    every output cleared: the workbook to fill in (the chapters themselves keep the solutions, so
+    the tests run them)."""
+    import nbformat
+
+    folder = project / "exercises"
+    folder.mkdir(exist_ok=True)
+    written = []
+    for path in sorted((project / "notebooks").glob("[0-9]*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.source = SOLUTION.sub(BLANK, cell.source)
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(notebook, folder / path.name)
+        written.append(folder / path.name)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.course",
                                      description="Run the course's chapters without make: "
@@ -90,11 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="execute chapters into outputs/ (executed notebooks and HTML)")
     run.add_argument("chapters", nargs="*", help="name beginnings, e.g. 00 05_duplicates (default: all)")
     run.add_argument("--timeout", type=int, default=1200, help="seconds a cell may take (default: 1200)")
+    commands.add_parser("exercises", help="write exercises/: the chapters with their solutions blanked")
     args = parser.parse_args(argv)
     checkout = Path(__file__).resolve().parents[2]  # src/helpers/course.py in the course folder
     project = checkout if (checkout / "notebooks").is_dir() else Path.cwd()
     try:
-        run_chapters(project, args.chapters, timeout=args.timeout)
+        if args.command == "exercises":
+            copies = write_exercises(project)
+            print(f"{len(copies)} chapters with blank exercises in {project / 'exercises'}")
+        else:
+            run_chapters(project, args.chapters, timeout=args.timeout)
     except PhotoSearchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

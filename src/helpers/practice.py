@@ -1,10 +1,11 @@
-"""Build the practice library: a small, realistic photo folder made from photos that ship
-inside installed packages (scikit-image and matplotlib sample images).
+"""Build the practice library: a person's photo folder, made from the real photos committed in
+`data/practice_photos/` (their sources and licences are in its ATTRIBUTION.md).
 
-A real folder is messy, so the practice one is too: EXIF-rotated copies, resized and
-re-compressed copies, crops, a grayscale copy, HEIC and WebP transcodes, a burst, nested
-folders from different years, and three broken files. A hidden manifest records what each
-file is, so chapters and tests can check themselves against the truth.
+A real folder is messy, so the practice one is too: albums by year and event, a trip with GPS,
+phone photos, things for sale, downloads and a screenshot; and the copies a library accumulates
+(EXIF-rotated, shared and re-compressed, cropped, grayscale, brighter, HEIC and WebP, a byte-exact
+copy, a thumbnail), a burst with one shaky frame, and three broken files. A hidden manifest
+records what each file is, so chapters and tests can check themselves against the truth.
 
 Run: python -m helpers.practice data/practice_library
 """
@@ -12,53 +13,23 @@ Run: python -m helpers.practice data/practice_library
 from __future__ import annotations
 
 import csv
-import importlib.util
-import io
 import json
 import os
 import shutil
 import sys
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from PIL import Image, ImageEnhance, ImageOps
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from . import formats
 
-VERSION = 2
+VERSION = 3
 MANIFEST = ".practice.json"
 DEFAULT_LOCATION = Path("data/practice_library")
-
-# (source package, file inside its sample-data folder, name in the library, subject group)
-_SOURCES = (
-    ("skimage", "astronaut.png", "astronaut", "astronaut"),
-    ("skimage", "chelsea.png", "chelsea_the_cat", "cat"),
-    ("skimage", "coffee.png", "coffee", "coffee"),
-    ("skimage", "rocket.jpg", "rocket_launch", "rocket"),
-    ("skimage", "motorcycle_left.png", "motorcycle", "motorcycle"),
-    ("skimage", "hubble_deep_field.jpg", "hubble_deep_field", "galaxies"),
-    ("skimage", "retina.jpg", "retina_scan", "retina"),
-    ("skimage", "camera.png", "cameraman", "cameraman"),
-    ("skimage", "coins.png", "coins", "coins"),
-    ("skimage", "ihc.png", "tissue_sample", "tissue"),
-    ("matplotlib", "grace_hopper.jpg", "grace_hopper", "grace_hopper"),
-)
-
-# Which folder (and so which date) each original lives in: nested, by year and event.
-_ALBUMS = {
-    "astronaut": ("2019/2019-07 space museum", datetime(2019, 7, 14, 10, 0, 0)),
-    "rocket": ("2019/2019-07 space museum", datetime(2019, 7, 14, 11, 30, 0)),
-    "galaxies": ("2019/2019-07 space museum", datetime(2019, 7, 14, 12, 5, 0)),
-    "cat": ("2021/home", datetime(2021, 3, 2, 18, 45, 0)),
-    "coffee": ("2021/home", datetime(2021, 3, 3, 8, 15, 0)),
-    "motorcycle": ("2022/road trip", datetime(2022, 8, 20, 16, 0, 0)),
-    "cameraman": ("2023/archive scans", datetime(2023, 1, 9, 9, 0, 0)),
-    "coins": ("2023/archive scans", datetime(2023, 1, 9, 9, 5, 0)),
-    "grace_hopper": ("2023/archive scans", datetime(2023, 1, 9, 9, 10, 0)),
-    "retina": ("2024/lab", datetime(2024, 5, 30, 14, 0, 0)),
-    "tissue": ("2024/lab", datetime(2024, 5, 30, 14, 20, 0)),
-}
+SOURCE = Path(__file__).resolve().parents[2] / "data" / "practice_photos"
 
 
 @dataclass(frozen=True)
@@ -67,8 +38,9 @@ class PracticeFile:
 
     path: str
     group: str  # files of one group show the same subject: relevant to each other in search
-    kind: str  # "original", an edit name ("exif_rotate_6", "crop", ...), "burst", or "broken"
+    kind: str  # "original", a copy ("exif_rotate_6", "crop", "exact", "found_copy", ...), "burst", "broken"
     expected: str  # "loads", or the skip reason a correct loader must give
+    copy_of: str = ""  # for an edited or exact copy: the file it was made from
 
 
 def build(target: str | os.PathLike[str] = DEFAULT_LOCATION, *, force: bool = False) -> Path:
@@ -89,6 +61,7 @@ def build(target: str | os.PathLike[str] = DEFAULT_LOCATION, *, force: bool = Fa
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     write_groups_csv(files, target.with_name(target.name + ".groups.csv"))
+    _write_captions_csv(files, target.with_name(target.name + ".captions.csv"))
     return target
 
 
@@ -102,8 +75,25 @@ def write_groups_csv(files: list[PracticeFile], destination: Path) -> None:
     """Ground truth for evaluation in the `path,group` format `photo-search eval` reads."""
     with open(destination, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["path", "group", "kind"])
-        writer.writerows((item.path, item.group, item.kind) for item in files if item.expected == "loads")
+        writer.writerow(["path", "group", "kind", "copy_of"])
+        writer.writerows((item.path, item.group, item.kind, item.copy_of)
+                         for item in files if item.expected == "loads")
+
+
+def _write_captions_csv(files: list[PracticeFile], destination: Path) -> None:
+    """Text ground truth (`path,caption`, as `photo-search eval --text` reads it): the camera-roll
+    photos' own one-line descriptions, and each subject's name for the photos of that subject."""
+    sources = _sources()
+    captions = {row["path"]: row["caption"] for row in sources}
+    sizes = Counter(row["group"] for row in sources if not row["caption"])
+    subjects = {group for group, size in sizes.items() if size > 1}  # a name shared by several photos
+    with open(destination, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "caption"])
+        for item in files:
+            text = captions.get(item.copy_of or item.path) or (item.group if item.group in subjects else "")
+            if item.expected == "loads" and text:
+                writer.writerow([item.path, text])
 
 
 def _is_current(target: Path) -> bool:
@@ -113,76 +103,109 @@ def _is_current(target: Path) -> bool:
         return False
 
 
-def _sample_path(package: str, name: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"the practice library needs the package {package!r}: run `make setup`")
-    root = Path(spec.submodule_search_locations[0])
-    return root / ("data" if package == "skimage" else "mpl-data/sample_data") / name
+def _sources() -> list[dict[str, str]]:
+    """The committed photos: path, group, caption, file_time (and source, licence, credit)."""
+    listing = SOURCE / "photos.csv"
+    if not listing.is_file():
+        raise RuntimeError(f"the practice photos are missing ({listing}): run from a clone of the project")
+    with open(listing, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 def _write_library(root: Path) -> list[PracticeFile]:
-    files: list[PracticeFile] = []
-    originals: dict[str, Image.Image] = {}
-    for package, source, name, group in _SOURCES:
-        with Image.open(_sample_path(package, source)) as image:
-            picture = image.convert("RGB") if image.mode != "L" else image.copy()
-        album, taken = _ALBUMS[group]
-        originals[group] = picture
-        files.append(_save(root, f"{album}/{name}.jpg", picture, group, "original", taken))
-    files += _edits(root, originals)
-    files += _burst(root, originals["motorcycle"])
-    files += _broken(root, originals["coffee"])
+    files = []
+    for row in _sources():
+        target = root / row["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SOURCE / "library" / row["path"], target)
+        _set_file_time(target, datetime.fromisoformat(row["file_time"]))
+        found = row["copy_of"]  # a copy the source collection already held
+        files.append(PracticeFile(row["path"], row["group"], "found_copy" if found else "original", "loads", found))
+    group_of = {item.path: item.group for item in files}
+    files += [_copy(root, kind, source, target, group_of[source]) for kind, source, target in _COPIES]
+    files += _burst(root, _BURST_OF, group_of[_BURST_OF])
+    files += _broken(root, _BURST_OF)
     return files
 
 
-def _edits(root: Path, originals: dict[str, Image.Image]) -> list[PracticeFile]:
-    """Copies a real library accumulates: phone rotations, shares, crops, conversions."""
-    when = datetime(2024, 12, 24, 20, 0, 0)
-    astronaut, cat, coffee, rocket = (originals[name] for name in ("astronaut", "cat", "coffee", "rocket"))
-    width, height = rocket.size
-    return [
-        # Pixels stored sideways plus an EXIF Orientation tag, as phones do.
-        _save(root, "edits/coffee_phone_rotated.jpg", _stored_for_orientation(coffee, 6), "coffee",
-              "exif_rotate_6", when, orientation=6),
-        _save(root, "edits/cat_upside_down_exif.jpg", _stored_for_orientation(cat, 3), "cat",
-              "exif_rotate_3", when, orientation=3),
-        _save(root, "edits/astronaut_mirrored_exif.jpg", _stored_for_orientation(astronaut, 5), "astronaut",
-              "exif_rotate_5", when, orientation=5),
-        _save(root, "edits/coffee_shared_small.jpg", coffee.resize((300, 200), Image.Resampling.LANCZOS),
-              "coffee", "resize_recompress", when, quality=45),
-        _save(root, "edits/rocket_cropped.jpg", rocket.crop((width // 10, height // 10, width, height)),
-              "rocket", "crop", when),
-        _save(root, "edits/cat_grayscale.jpg", ImageOps.grayscale(cat), "cat", "grayscale", when),
-        _save(root, "edits/astronaut.heic", astronaut, "astronaut", "heic", when),
-        _save(root, "edits/coffee.webp", coffee, "coffee", "webp", when),
-        _save(root, "edits/grace_hopper_brighter.png",
-              ImageEnhance.Brightness(originals["grace_hopper"].convert("RGB")).enhance(1.3),
-              "grace_hopper", "brightness", when),
-    ]
+# The copies a library accumulates: (kind, made from, where it lands). Phones rotate with an EXIF
+# tag, messengers shrink and strip metadata, editors crop and convert, backups duplicate.
+_COPIES = (
+    ("exif_rotate_6", "2024/Camera Roll/IMG_5021.jpg", "2024/Camera Roll/edited/IMG_5021 rotated.jpg"),
+    ("exif_rotate_3", "2014/2014-06 Lund trip/IMG_3105.jpg", "2014/2014-06 Lund trip/edited/IMG_3105 upside down.jpg"),
+    ("exif_rotate_5", "2021/2021-04 clothes to sell/dress 1.jpg", "2021/2021-04 clothes to sell/dress 1 mirrored.jpg"),
+    ("resize_recompress", "2024/Camera Roll/IMG_5021.jpg", "From WhatsApp/IMG-20240315-WA0001.jpg"),
+    ("resize_recompress", "2014/2014-06 Lund trip/IMG_3110.jpg", "From WhatsApp/IMG-20140612-WA0002.jpg"),
+    ("thumbnail", "2024/Camera Roll/IMG_5028.jpg", "From WhatsApp/IMG-20240320-WA0003.jpg"),
+    ("crop", "2022/2022-05 zoo and aquarium/DSC01003.jpg", "2022/2022-05 zoo and aquarium/edited/DSC01003 crop.jpg"),
+    ("crop", "2024/Camera Roll/IMG_5035.jpg", "2024/Camera Roll/edited/IMG_5035 crop.jpg"),
+    ("grayscale", "2024/Camera Roll/IMG_5049.jpg", "2024/Camera Roll/edited/IMG_5049 black and white.jpg"),
+    ("brightness", "2022/2022-05 zoo and aquarium/DSC01009.jpg", "2022/2022-05 zoo and aquarium/edited/DSC01009.png"),
+    ("heic", "2024/Camera Roll/IMG_5056.jpg", "iCloud export/IMG_5056.heic"),
+    ("heic", "2014/2014-06 Lund trip/IMG_3115.jpg", "iCloud export/IMG_3115.heic"),
+    ("webp", "2024/Camera Roll/IMG_5021.jpg", "Downloads/IMG_5021.webp"),
+    ("exact", "2024/Camera Roll/IMG_5070.jpg", "2024/Camera Roll/IMG_5070 copy.jpg"),
+)
+_BURST_OF = "2024/Camera Roll/IMG_5042.jpg"  # a skateboarding trick: the moment people shoot in bursts
 
 
-def _burst(root: Path, scene: Image.Image) -> list[PracticeFile]:
-    """Five frames a second apart: the camera drifts a little and the light changes."""
-    start = datetime(2022, 8, 20, 16, 2, 0)
+def _copy(root: Path, kind: str, source: str, target: str, group: str) -> PracticeFile:
+    path = root / target
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "exact":
+        shutil.copyfile(root / source, path)
+        return PracticeFile(target, group, kind, "loads", copy_of=source)
+    with Image.open(root / source) as image:
+        taken, camera = _taken(image), _camera(image)
+        picture = image.convert("RGB")
+    keep_date = kind not in ("resize_recompress", "thumbnail")  # messengers strip the metadata
+    orientation, quality = 1, 80  # a re-save compresses a little more than the camera did
+    if kind.startswith("exif_rotate_"):
+        orientation = int(kind.rsplit("_", 1)[1])
+        picture = picture.transpose(_STORED[orientation])
+    elif kind == "resize_recompress":
+        picture.thumbnail((480, 480), Image.Resampling.LANCZOS)
+        quality = 45
+    elif kind == "thumbnail":
+        picture.thumbnail((200, 200), Image.Resampling.LANCZOS)
+        quality = 70
+    elif kind == "crop":
+        width, height = picture.size
+        picture = picture.crop((width // 10, height // 12, width, height))
+    elif kind == "grayscale":
+        picture = ImageOps.grayscale(picture)
+    elif kind == "brightness":
+        picture = ImageEnhance.Brightness(picture).enhance(1.3)
+    _save(path, picture, taken if keep_date else None, camera, orientation=orientation, quality=quality)
+    return PracticeFile(target, group, kind, "loads", copy_of=source)
+
+
+def _burst(root: Path, source: str, group: str) -> list[PracticeFile]:
+    """Five frames a second apart, starting just after the photo itself: the camera drifts a
+    little, the light changes, and one frame is shaken (what chapter 1's sharpness flag finds)."""
+    with Image.open(root / source) as image:
+        taken, camera = _taken(image) or datetime(2024, 1, 1), _camera(image)
+        scene = image.convert("RGB")
     width, height = scene.size
     frames = []
     for index in range(5):
         shift = index * width // 40
         frame = scene.crop((shift, shift // 2, width - width // 8 + shift, height - height // 10 + shift // 2))
         frame = ImageEnhance.Brightness(frame).enhance(1.0 + 0.04 * (index - 2))
-        frames.append(_save(root, f"2022/road trip/burst/IMG_{4301 + index}.jpg", frame, "motorcycle",
-                            "burst", start + timedelta(seconds=index)))
+        if index == 3:
+            frame = frame.filter(ImageFilter.GaussianBlur(7))
+        rel = f"2024/Camera Roll/burst/IMG_{5401 + index}.jpg"
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        _save(root / rel, frame, taken + timedelta(seconds=40 + index), camera)
+        frames.append(PracticeFile(rel, group, "burst", "loads"))
     return frames
 
 
-def _broken(root: Path, picture: Image.Image) -> list[PracticeFile]:
+def _broken(root: Path, source: str) -> list[PracticeFile]:
     """Damaged files every real folder eventually holds; each must be reported, not indexed."""
     folder = root / "unsorted"
     folder.mkdir(parents=True, exist_ok=True)
-    encoded = io.BytesIO()
-    picture.save(encoded, "JPEG", quality=90)
-    data = encoded.getvalue()
+    data = (root / source).read_bytes()
     (folder / "IMG_0001_truncated.jpg").write_bytes(data[: len(data) // 2])
     (folder / "IMG_0002_empty.jpg").write_bytes(b"")
     (folder / "shopping_list.jpg").write_text("milk\neggs\ncoffee beans\n")
@@ -202,15 +225,25 @@ _STORED = {
 }
 
 
-def _stored_for_orientation(upright: Image.Image, orientation: int) -> Image.Image:
-    return upright.transpose(_STORED[orientation])
+def _taken(image: Image.Image) -> datetime | None:
+    stamp = image.getexif().get_ifd(0x8769).get(0x9003)
+    return datetime.strptime(stamp, "%Y:%m:%d %H:%M:%S") if stamp else None
 
 
-def _save(root: Path, rel_path: str, picture: Image.Image, group: str, kind: str, taken: datetime, *,
-          orientation: int = 1, quality: int = 90) -> PracticeFile:
-    path = root / rel_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    exif = _exif(taken, orientation)
+def _camera(image: Image.Image) -> tuple[str, str] | None:
+    exif = image.getexif()
+    return (exif[0x010F], exif[0x0110]) if 0x010F in exif and 0x0110 in exif else None
+
+
+def _save(path: Path, picture: Image.Image, taken: datetime | None, camera: tuple[str, str] | None, *,
+          orientation: int = 1, quality: int = 90) -> None:
+    exif = Image.Exif()
+    if taken and camera:
+        exif[0x010F], exif[0x0110] = camera  # Make, Model
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")  # DateTimeOriginal
+    if orientation != 1:
+        exif[0x0112] = orientation
     suffix = path.suffix.lower()
     if suffix == ".heic":
         formats.register_plugins()
@@ -221,20 +254,13 @@ def _save(root: Path, rel_path: str, picture: Image.Image, group: str, kind: str
         picture.save(path, "PNG", exif=exif.tobytes())
     else:
         picture.save(path, "JPEG", quality=quality, exif=exif.tobytes())
-    stamp = taken.timestamp()
-    os.utime(path, (stamp, stamp))  # file time agrees with the EXIF date, as on a camera card
-    return PracticeFile(rel_path, group, kind, "loads")
+    _set_file_time(path, taken or datetime(2024, 6, 1, 12, 0))
 
 
-def _exif(taken: datetime, orientation: int) -> Image.Exif:
-    exif = Image.Exif()
-    exif[0x010F] = "photo-search"  # Make
-    exif[0x0110] = "Practice Camera"  # Model
-    exif[0x0112] = orientation
-    exif_ifd = exif.get_ifd(0x8769)
-    exif_ifd[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")  # DateTimeOriginal
-    exif_ifd[0x9011] = "+01:00"  # OffsetTimeOriginal
-    return exif
+def _set_file_time(path: Path, when: datetime) -> None:
+    """The file time agrees with the date taken, as on a camera card."""
+    stamp = when.timestamp()
+    os.utime(path, (stamp, stamp))
 
 
 def main(argv: list[str] | None = None) -> int:

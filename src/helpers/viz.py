@@ -52,6 +52,37 @@ def _shorten(text: str, limit: int = 28) -> str:
     return text[:head] + "…" + text[-(limit - 1 - head):]
 
 
+# The course's map: each stage, the chapter that builds it, and the helpers module that does it.
+PIPELINE = (("photos", "your folder, only read", ""), ("load", "upright RGB pixels", "ch. 1 · images"),
+            ("embed", "a vector per photo", "ch. 2 · embedding"), ("index", "vectors + facts, saved", "ch. 4 · index"))
+ANSWERS = (("search", "looks like / words", "ch. 3, 6 · search"), ("duplicates", "copies, not look-alikes",
+                                                                    "ch. 5 · duplicates"),
+           ("evaluate", "is it any good?", "ch. 7 · evaluate"))
+
+
+def pipeline_map() -> Figure:
+    """The whole course on one picture: photos flow one way, through load, embed and index, into
+    the three things you can ask of the index."""
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(11, 3.2))
+    axis.set(xlim=(0, 11), ylim=(0, 3.2))
+    axis.axis("off")
+    boxes = [(0.1 + 2.2 * i, 1.2, stage) for i, stage in enumerate(PIPELINE)]
+    boxes += [(8.9, 2.3 - 1.05 * i, stage) for i, stage in enumerate(ANSWERS)]
+    for x, y, (name, what, where) in boxes:
+        axis.add_patch(plt.Rectangle((x, y), 1.9, 0.8, facecolor="#dbe7f5", edgecolor="#4c72b0"))
+        axis.text(x + 0.95, y + 0.55, name, ha="center", fontsize=11, weight="bold")
+        axis.text(x + 0.95, y + 0.3, what, ha="center", fontsize=8)
+        axis.text(x + 0.95, y + 0.08, where, ha="center", fontsize=7, color="#555555")
+    arrow = {"arrowstyle": "->", "color": "#4c72b0", "lw": 1.5}
+    for i in range(len(PIPELINE) - 1):
+        axis.annotate("", xy=(2.3 + 2.2 * i, 1.6), xytext=(2.0 + 2.2 * i, 1.6), arrowprops=arrow)
+    for _, y, _ in boxes[len(PIPELINE):]:
+        axis.annotate("", xy=(8.9, y + 0.4), xytext=(8.7, 1.6), arrowprops=arrow)
+    return _done(figure)
+
+
 def similarity_heatmap(vectors: np.ndarray, labels: Sequence[str], title: str = "cosine similarity") -> Figure:
     """Every photo against every other: bright squares are photos the model finds alike."""
     import matplotlib.pyplot as plt
