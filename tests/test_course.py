@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -23,3 +26,57 @@ def test_an_unknown_chapter_is_one_line() -> None:
     done = subprocess.run([sys.executable, "-m", "helpers.course", "run", "99"], check=False, cwd=PROJECT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "00_setup" in done.stderr
+
+
+CHAPTERS = sorted((PROJECT / "notebooks").glob("[0-9]*.ipynb"))
+
+
+def _code(path: Path) -> list[str]:
+    import nbformat
+
+    return [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
+def test_every_chapter_ends_with_an_exercise_and_its_check(path: Path) -> None:
+    cells = _code(path)
+    solution = next(i for i, source in enumerate(cells) if "### BEGIN SOLUTION" in source)
+    assert "### END SOLUTION" in cells[solution]
+    assert any("check(" in source for source in cells[solution + 1:]), "a solution without a check"
+    assert solution >= len(cells) - 3, "the exercise comes after the chapter's own success check"
+
+
+def test_make_exercises_blanks_every_solution_and_nothing_else(tmp_path: Path) -> None:
+    from helpers.course import write_exercises
+
+    (tmp_path / "notebooks").mkdir()
+    for path in CHAPTERS:
+        shutil.copy(path, tmp_path / "notebooks" / path.name)
+    written = write_exercises(tmp_path)
+    assert [path.name for path in written] == [path.name for path in CHAPTERS]
+    for original, blank in zip(CHAPTERS, written, strict=True):
+        before, after = _code(original), _code(blank)
+        changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+        assert len(changed) == sum("### BEGIN SOLUTION" in source for source in before) >= 1
+        for _, blanked in changed:
+            assert "SOLUTION" not in blanked and 'raise NotImplementedError("your turn' in blanked
+
+
+def test_a_blank_exercise_fails_and_the_check_says_why(tmp_path: Path) -> None:
+    from helpers.course import BLANK, SOLUTION, check
+
+    blanked = SOLUTION.sub(BLANK, _code(PROJECT / "notebooks" / "03_similarity.ipynb")[-2])
+    namespace: dict[str, object] = {}
+    exec(blanked.replace("bottom_k(query, 3)", ""), namespace)  # noqa: S102 (the learner's empty function)
+    with pytest.raises(NotImplementedError, match="your turn"):
+        namespace["bottom_k"](0, 3)  # type: ignore[operator]
+    with pytest.raises(AssertionError, match="not yet: sort the scores"):
+        check(False, "", "sort the scores")
+
+
+def test_the_exercises_command_writes_the_workbook() -> None:
+    done = subprocess.run([sys.executable, "-m", "helpers.course", "exercises"], check=False, cwd=PROJECT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(CHAPTERS)} chapters" in done.stdout
+    assert (PROJECT / "exercises" / "03_similarity.ipynb").exists()

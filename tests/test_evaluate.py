@@ -61,13 +61,16 @@ def test_eval_command_json(tmp_path: Path, practice_library: Path, photo_search:
     assert photo_search("index", str(practice_library), "--index", str(index), "--model", "efficientnet-lite0",
                         "--json").returncode == 0
     groups = practice_library.with_name(practice_library.name + ".groups.csv")
-    done = photo_search("eval", "--index", str(index), "--groups", str(groups), "-k", "3", "--json")
+    done = photo_search("eval", "--index", str(index), "--groups", str(groups), "-k", "3", "--json", "--per-query")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert {"queries", "map_at_k", "precision_at_k", "recall_at_k", "k"} <= set(result)
-    assert result["k"] == 3 and result["queries"] > 10 and result["missing"] == 0
-    # Practice subjects are easy for a real model: copies of one photo find each other.
-    assert result["map_at_k"] >= 0.8
+    assert result["k"] == 3 and result["queries"] > 150 and result["missing"] == 0
+    # Subjects, not only copies: a real model is far from perfect on them, and far above chance.
+    assert 0.6 <= result["map_at_k"] <= 0.95
+    # A photo whose only partner is its byte-identical copy is no query: search never shows that copy.
+    queried = {query["path"] for query in result["per_query"]}
+    assert "2024/Camera Roll/IMG_5070.jpg" not in queried and "2024/Camera Roll/IMG_5021.jpg" in queried
 
 
 def test_text_queries_from_captions_and_labels(tmp_path: Path) -> None:

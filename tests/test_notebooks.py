@@ -23,3 +23,12 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
     code = [cell for cell in cells if cell["cell_type"] == "code"]
     assert code, "a chapter without code"
     assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in code)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_code_cells_are_a_few_lines(path: Path) -> None:
+    """A beginner reads a cell at a glance: ten lines at most, ending in something to look at."""
+    cells = json.loads(path.read_text())["cells"]
+    long = [i for i, cell in enumerate(cells)
+            if cell["cell_type"] == "code" and len("".join(cell["source"]).splitlines()) > 10]
+    assert not long, f"cells {long} are longer than ten lines"

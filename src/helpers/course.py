@@ -38,6 +38,10 @@ class Chapter:
     def practice_groups(self) -> Path:
         return self.project / "data" / "practice_library.groups.csv"
 
+    @property
+    def practice_captions(self) -> Path:
+        return self.project / "data" / "practice_library.captions.csv"
+
 
 def setup(photos: str | os.PathLike[str] | None = None, *, index: str | os.PathLike[str] | None = None,
           model: str | None = None) -> Chapter:

@@ -104,7 +104,8 @@ def average_precision_at_k(relevant_flags: list[bool], total_relevant: int, k: i
 def evaluate_image_queries(library: Library, groups: dict[str, str], *, k: int = 10,
                            **search_options: Any) -> EvalReport:
     """Search with every grouped photo as the query and score the top-K against its group. Copies
-    are not folded into one result here (`collapse=False` unless told): every relevant photo counts."""
+    are not folded into one result here (`collapse=False` unless told): every relevant photo counts,
+    except the query's byte-identical copies, which search never shows."""
     search_options.setdefault("collapse", False)
     position_of = {row.path: position for position, row in enumerate(library.rows)}
     members: dict[str, set[str]] = defaultdict(set)
@@ -114,9 +115,13 @@ def evaluate_image_queries(library: Library, groups: dict[str, str], *, k: int =
             members[group].add(path)
         else:
             report.missing += 1
+    hash_of = {row.path: row.content_hash for row in library.rows}
     for path, group in groups.items():
-        relevant = members[group] - {path}
-        if path not in position_of or not relevant:
+        if path not in position_of:
+            continue
+        # Search leaves out the query's byte-identical copies, so they are not answers to expect.
+        relevant = {other for other in members[group] - {path} if not hash_of[path] or hash_of[other] != hash_of[path]}
+        if not relevant:
             continue
         outcome = library.search(Term("photo", library.rows[position_of[path]].id), k=k, **search_options)
         flags = [result.photo.path in relevant for result in outcome.results]

@@ -30,6 +30,9 @@ VERSION = 3
 MANIFEST = ".practice.json"
 DEFAULT_LOCATION = Path("data/practice_library")
 SOURCE = Path(__file__).resolve().parents[2] / "data" / "practice_photos"
+# The chapters' example query: a kangaroo whose raw-pixel neighbours are other subjects, and whose
+# embedding neighbours are the other kangaroos (chapter 0 shows both).
+EXAMPLE = "2022/2022-05 zoo and aquarium/DSC01001.jpg"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,18 @@ def manifest(library: str | os.PathLike[str] = DEFAULT_LOCATION) -> list[Practic
     """The truth about every file of a built practice library."""
     data = json.loads((Path(library) / MANIFEST).read_text())
     return [PracticeFile(**item) for item in data["files"]]
+
+
+def teaching_sample(library: str | os.PathLike[str] = DEFAULT_LOCATION) -> list[str]:
+    """Sixteen files that make a small similarity table readable: two photos each of five subjects,
+    a photo with its three copies, and a photo with one frame of its burst."""
+    files = manifest(library)
+    picked = []
+    for subject in ("kangaroo", "schooner", "pizza", "dress", "a street in Lund"):
+        picked += [item.path for item in files if item.group == subject and item.kind == "original"][:2]
+    shared = "2024/Camera Roll/IMG_5021.jpg"
+    picked += [shared] + [item.path for item in files if item.copy_of == shared]
+    return picked + [_BURST_OF, "2024/Camera Roll/burst/IMG_5401.jpg"]
 
 
 def write_groups_csv(files: list[PracticeFile], destination: Path) -> None:

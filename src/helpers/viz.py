@@ -194,7 +194,7 @@ def embedding_cloud(points: np.ndarray, labels: Sequence[str], pictures: Sequenc
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    figure, axis = plt.subplots(figsize=(8, 6.5))
+    figure, axis = plt.subplots(figsize=(9.5, 6.5))
     names = sorted(set(labels))
     colours = plt.get_cmap("tab20", max(1, len(names)))
     for number, name in enumerate(names):
@@ -206,8 +206,8 @@ def embedding_cloud(points: np.ndarray, labels: Sequence[str], pictures: Sequenc
                                            point, pad=0.15, bboxprops={"edgecolor": colours(names.index(label)),
                                                                        "linewidth": 2.5}))
     axis.set(title=title, xticks=[], yticks=[])
-    if len(names) <= 20:
-        axis.legend(fontsize=7, loc="best", markerscale=1.5)
+    if len(names) <= 30:  # beside the map, so it hides no point
+        axis.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=1.5)
     return _done(figure)
 
 
