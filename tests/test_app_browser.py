@@ -78,6 +78,7 @@ def test_upload_text_query_and_detail_view_in_a_browser(app_url: str, practice_l
         page.wait_for_selector(".widget-upload", timeout=180_000)
         for label in ("how many", "closeness"):  # plain words, not "K" and "min score"
             assert page.get_by_text(label, exact=True).count() == 1, label
+        assert page.get_by_role("checkbox", name="only close matches").is_checked()  # the cutoff is the default
         # Every status line the page shows is recorded, so a brief "Searching..." is seen too.
         page.evaluate("""() => { window.seen = []; new MutationObserver(() => window.seen.push(
             document.body.innerText)).observe(document.body, {subtree: true, childList: true,
@@ -106,8 +107,8 @@ def test_upload_text_query_and_detail_view_in_a_browser(app_url: str, practice_l
 
         page.get_by_placeholder("or describe it").fill("pizza")
         page.get_by_role("button", name="Search text").click()
-        page.wait_for_selector(".photo-search-result", timeout=60_000)
-        assert "ImageNet labels" in page.inner_text("body")
+        page.wait_for_function("document.body.innerText.includes('ImageNet labels: pizza')", timeout=60_000)
+        page.wait_for_selector(".photo-search-result", timeout=30_000)
 
         page.locator(".photo-search-result").first.click()
         page.wait_for_selector("text=date taken", timeout=30_000)

@@ -66,3 +66,14 @@ def test_groups_csv_lists_loadable_files(practice_library: Path) -> None:
     with open(captions, newline="") as handle:
         texts = {row["caption"] for row in csv.DictReader(handle)}
     assert {"kangaroo", "dress", "a street in Lund"} <= texts and len(texts) >= 40
+
+
+def test_the_build_is_deterministic(tmp_path: Path, practice_library: Path) -> None:
+    """`make practice` gives the same bytes and file times every time: chapters and tests see one library."""
+    again = practice.build(tmp_path / "library", force=True)
+
+    def files(root: Path) -> dict[str, tuple[bytes, int]]:
+        return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns if p.name != practice.MANIFEST else 0)
+                for p in root.rglob("*") if p.is_file()}
+
+    assert files(again) == files(practice_library)

@@ -26,7 +26,7 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from . import formats
 
-VERSION = 3
+VERSION = 4
 MANIFEST = ".practice.json"
 DEFAULT_LOCATION = Path("data/practice_library")
 SOURCE = Path(__file__).resolve().parents[2] / "data" / "practice_photos"
@@ -168,7 +168,7 @@ def _copy(root: Path, kind: str, source: str, target: str, group: str) -> Practi
     path = root / target
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "exact":
-        shutil.copyfile(root / source, path)
+        shutil.copy2(root / source, path)  # a backup keeps the file time too
         return PracticeFile(target, group, kind, "loads", copy_of=source)
     with Image.open(root / source) as image:
         taken, camera = _taken(image), _camera(image)
@@ -224,6 +224,8 @@ def _broken(root: Path, source: str) -> list[PracticeFile]:
     (folder / "IMG_0001_truncated.jpg").write_bytes(data[: len(data) // 2])
     (folder / "IMG_0002_empty.jpg").write_bytes(b"")
     (folder / "shopping_list.jpg").write_text("milk\neggs\ncoffee beans\n")
+    for broken in folder.iterdir():
+        _set_file_time(broken, datetime(2024, 9, 1, 8, 30))
     return [
         PracticeFile("unsorted/IMG_0001_truncated.jpg", "broken", "broken", "truncated"),
         PracticeFile("unsorted/IMG_0002_empty.jpg", "broken", "broken", "empty file"),
