@@ -80,3 +80,19 @@ def test_the_exercises_command_writes_the_workbook() -> None:
     assert done.returncode == 0, done.stderr
     assert f"{len(CHAPTERS)} chapters" in done.stdout
     assert (PROJECT / "exercises" / "03_similarity.ipynb").exists()
+
+
+def test_a_blank_workbook_chapter_runs_up_to_its_exercise() -> None:
+    """The workbook copy works where make exercises puts it: every cell runs until the learner's turn."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    from helpers.course import write_exercises
+
+    blank = next(path for path in write_exercises(PROJECT) if path.stem.startswith("03"))
+    notebook = nbformat.read(blank, as_version=4)
+    with pytest.raises(CellExecutionError, match="your turn: write this part"):
+        NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(blank.parent)}}).execute()
+    ran = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.get("execution_count")]
+    assert any("similarity OK" in str(cell.outputs) for cell in ran), "the chapter itself ran to its success check"

@@ -47,7 +47,7 @@ def setup(photos: str | os.PathLike[str] | None = None, *, index: str | os.PathL
           model: str | None = None) -> Chapter:
     """The chapter's settings: arguments first, then the environment, then the practice library."""
     here = Path.cwd()
-    project = here.parent if here.name == "notebooks" else here
+    project = here.parent if here.name in ("notebooks", "exercises") else here  # chapters or their workbook
     chapter = Chapter(
         project=project,
         photos=Path(photos or os.environ.get("PHOTOS") or project / "data" / "practice_library").expanduser(),
