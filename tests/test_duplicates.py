@@ -151,7 +151,7 @@ def test_no_chaining_each_member_matches_its_keeper() -> None:
     assert (2, 1) not in checked  # b already belongs to a: c is not compared with it again
 
 
-def test_keeper_rule_resolution_then_format_then_date() -> None:
+def test_keeper_rule_resolution_then_format_then_date_then_name() -> None:
     big, small = _row(0, "big.png", 2000, "PNG"), _row(1, "small.jpg", 1000)
     assert min([small, big], key=keeper_rank) is big
     assert keeper_reason(big, [small]).startswith("highest resolution")
@@ -159,6 +159,8 @@ def test_keeper_rule_resolution_then_format_then_date() -> None:
     assert min([webp, jpeg], key=keeper_rank) is jpeg and "original format" in keeper_reason(jpeg, [webp])
     early, late = _row(0, "z.jpg", 1000, date="2020-01-01T10:00:00"), _row(1, "a.jpg", 1000, date="2021-01-01T10:00:00")
     assert min([late, early], key=keeper_rank) is early and "taken first" in keeper_reason(early, [late])
+    source, backup = _row(0, "x/IMG_5070.jpg", 1000), _row(1, "a/IMG_5070 copy.jpg", 1000)  # all else equal
+    assert min([backup, source], key=keeper_rank) is source and "shortest name" in keeper_reason(source, [backup])
 
 
 def _digests(root: Path) -> dict[str, str]:

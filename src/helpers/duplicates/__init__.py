@@ -133,10 +133,12 @@ def keeper_rank(row: PhotoRow, partners: int = 0) -> tuple[Any, ...]:
     """Sort key, best first: highest resolution, then a camera format over a transcode, then the
     earliest date taken, then the photo with the most candidate partners (the source of many
     copies is proposed with all of them, turned ones included; a copy with a caption or a strong
-    crop is not), then the larger file (less compressed), then the path."""
+    crop is not), then the larger file (less compressed), then the shorter file name (copying a
+    file adds " copy", " (1)" or "-1" to its name), then the path."""
     pixels = (row.width or 0) * (row.height or 0)
     camera_format = (row.format or "").upper() in CAMERA_FORMATS
-    return (-pixels, not camera_format, row.date_taken or "9999", -partners, -(row.size or 0), row.path)
+    name = row.path.rsplit("/", 1)[-1]
+    return (-pixels, not camera_format, row.date_taken or "9999", -partners, -(row.size or 0), len(name), row.path)
 
 
 def keeper_reason(keeper: PhotoRow, others: list[PhotoRow], *, most_detail: bool = False,
@@ -155,6 +157,8 @@ def keeper_reason(keeper: PhotoRow, others: list[PhotoRow], *, most_detail: bool
         return "same resolution, format and date; matched by the most copies, so likely their source"
     if keeper.size and all((o.size or 0) < keeper.size for o in others):
         return f"same resolution, format and date; largest file ({keeper.size:,} bytes, least compressed)"
+    if all(len(o.path.rsplit("/", 1)[-1]) > len(keeper.path.rsplit("/", 1)[-1]) for o in others):
+        return "same resolution, format, date and size; the shortest name (copies get ' copy' or ' (1)' added)"
     return "same resolution, format, date and size; first by name"
 
 
