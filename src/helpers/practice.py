@@ -96,7 +96,7 @@ def write_groups_csv(files: list[PracticeFile], destination: Path) -> None:
 
 
 def _write_captions_csv(files: list[PracticeFile], destination: Path) -> None:
-    """Text ground truth (`path,caption`, as `photo-search eval --text` reads it): the camera-roll
+    """Text ground truth (`path,caption`, as `photo-search eval --captions` reads it): the camera-roll
     photos' own one-line descriptions, and each subject's name for the photos of that subject."""
     sources = _sources()
     captions = {row["path"]: row["caption"] for row in sources}
