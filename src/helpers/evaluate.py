@@ -115,15 +115,16 @@ def evaluate_image_queries(library: Library, groups: dict[str, str], *, k: int =
             members[group].add(path)
         else:
             report.missing += 1
-    hash_of = {row.path: row.content_hash for row in library.rows}
     for path, group in groups.items():
         if path not in position_of:
             continue
+        query = library.rows[position_of[path]]
         # Search leaves out the query's byte-identical copies, so they are not answers to expect.
-        relevant = {other for other in members[group] - {path} if not hash_of[path] or hash_of[other] != hash_of[path]}
+        relevant = {other for other in members[group] - {path}
+                    if not query.content_hash or library.rows[position_of[other]].content_hash != query.content_hash}
         if not relevant:
             continue
-        outcome = library.search(Term("photo", library.rows[position_of[path]].id), k=k, **search_options)
+        outcome = library.search(Term("photo", query.id), k=k, **search_options)
         flags = [result.photo.path in relevant for result in outcome.results]
         report.queries.append(QueryScore(
             path=path, group=group, average_precision=average_precision_at_k(flags, len(relevant), k),
