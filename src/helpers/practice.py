@@ -58,13 +58,14 @@ def build(target: str | os.PathLike[str] = DEFAULT_LOCATION, *, force: bool = Fa
     staging = target.with_name(target.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    files = _write_library(staging)
+    sources = _sources()
+    files = _write_library(staging, sources)
     (staging / MANIFEST).write_text(json.dumps(
         {"version": VERSION, "files": [asdict(item) for item in files]}, indent=1))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     write_groups_csv(files, target.with_name(target.name + ".groups.csv"))
-    _write_captions_csv(files, target.with_name(target.name + ".captions.csv"))
+    _write_captions_csv(files, sources, target.with_name(target.name + ".captions.csv"))
     return target
 
 
@@ -81,9 +82,9 @@ def teaching_sample(library: str | os.PathLike[str] = DEFAULT_LOCATION) -> list[
     picked = []
     for subject in ("kangaroo", "schooner", "pizza", "dress", "a street in Lund"):
         picked += [item.path for item in files if item.group == subject and item.kind == "original"][:2]
-    shared = "2024/Camera Roll/IMG_5021.jpg"
+    shared = Counter(source for _, source, _ in _COPIES).most_common(1)[0][0]  # the photo copied most
     picked += [shared] + [item.path for item in files if item.copy_of == shared]
-    return picked + [_BURST_OF, "2024/Camera Roll/burst/IMG_5401.jpg"]
+    return picked + [_BURST_OF, next(item.path for item in files if item.kind == "burst")]
 
 
 def write_groups_csv(files: list[PracticeFile], destination: Path) -> None:
@@ -95,10 +96,9 @@ def write_groups_csv(files: list[PracticeFile], destination: Path) -> None:
                          for item in files if item.expected == "loads")
 
 
-def _write_captions_csv(files: list[PracticeFile], destination: Path) -> None:
+def _write_captions_csv(files: list[PracticeFile], sources: list[dict[str, str]], destination: Path) -> None:
     """Text ground truth (`path,caption`, as `photo-search eval --captions` reads it): the camera-roll
     photos' own one-line descriptions, and each subject's name for the photos of that subject."""
-    sources = _sources()
     captions = {row["path"]: row["caption"] for row in sources}
     sizes = Counter(row["group"] for row in sources if not row["caption"])
     subjects = {group for group, size in sizes.items() if size > 1}  # a name shared by several photos
@@ -127,9 +127,9 @@ def _sources() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _write_library(root: Path) -> list[PracticeFile]:
+def _write_library(root: Path, sources: list[dict[str, str]]) -> list[PracticeFile]:
     files = []
-    for row in _sources():
+    for row in sources:
         target = root / row["path"]
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SOURCE / "library" / row["path"], target)
