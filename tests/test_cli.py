@@ -126,8 +126,11 @@ def test_search_and_index_bad_input(args: tuple[str, ...], cli_index: Path, prac
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
 
-def test_the_dupes_help_states_the_real_default_threshold() -> None:
-    from helpers.cli import DUPES_DEFAULT_THRESHOLD
-    from helpers.duplicates import DEFAULT_THRESHOLD
-
-    assert DUPES_DEFAULT_THRESHOLD == DEFAULT_THRESHOLD
+def test_the_cli_reads_the_duplicate_settings_without_loading_opencv() -> None:
+    code = ("import sys, helpers.cli, helpers.search; from helpers.duplicates.settings import DEFAULT_THRESHOLD; "
+            "assert 'cv2' not in sys.modules; print(DEFAULT_THRESHOLD)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    help_text = subprocess.run([sys.executable, "-m", "helpers", "dupes", "--help"], capture_output=True, text=True,
+                               check=True).stdout
+    assert f"else {done.stdout.strip()})" in " ".join(help_text.split())

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,15 +43,19 @@ FLAGS = {"--reembed", "--folders", "--no-rerank", "--per-query"}
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory, practice_library: Path) -> dict[str, str]:
-    """A private copy of the practice library and an index of it, so fuzzing changes nothing shared."""
+def sandbox(tmp_path_factory: pytest.TempPathFactory, practice_library: Path) -> Iterator[dict[str, str]]:
+    """A private copy of the practice library and an index of it, so fuzzing changes nothing shared;
+    the working folder is the sandbox too, so a drawn relative --out lands there, not in the checkout."""
     root = tmp_path_factory.mktemp("fuzz")
     photos = root / "photos"
     shutil.copytree(practice_library, photos)
     index = root / "index"
     update_index(photos, index, embedder=load_model("efficientnet-lite0"))
-    return {"photos": str(photos), "index": str(index), "root": str(root),
-            "photo": str(next(photos.rglob("*.jpg"))), "groups": str(practice_library) + ".groups.csv"}
+    before = Path.cwd()
+    os.chdir(root)
+    yield {"photos": str(photos), "index": str(index), "root": str(root),
+           "photo": str(next(photos.rglob("*.jpg"))), "groups": str(practice_library) + ".groups.csv"}
+    os.chdir(before)
 
 
 def _values(sandbox: dict[str, str]) -> st.SearchStrategy[str]:

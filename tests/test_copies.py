@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from helpers.duplicates import find_duplicates, folding
+from helpers.duplicates.finder import find_duplicates, folding
+from helpers.duplicates.store import CopyStore
 from helpers.index import PhotoIndex
 from helpers.indexer import update_index
 from helpers.models import load_model
@@ -45,11 +46,11 @@ def test_copies_fold_right_after_index_and_follow_add_move_and_remove(library: P
     with Image.open(library / BIKE) as image:  # added: a new shared copy joins the group
         image.resize((image.width // 3, image.height // 3)).save(library / "Downloads/bike small.jpg", quality=60)
     with PhotoIndex.open(index_dir) as index:
-        pairs_before = len(index.copy_pairs())
+        pairs_before = len(CopyStore(index).pairs())
     summary = update_index(library, index_dir, embedder=embedder)
     assert summary.added == 1
     with PhotoIndex.open(index_dir) as index:
-        assert not index.unsigned() and len(index.copy_pairs()) > pairs_before
+        assert not CopyStore(index).unsigned() and len(CopyStore(index).pairs()) > pairs_before
     assert _fold_of(index_dir, outside) == {BIKE, *COPIES, "Downloads/bike small.jpg"}
 
     (library / "moved").mkdir()  # moved: the group follows the file
@@ -67,12 +68,12 @@ def test_dupes_reads_the_groups_index_keeps(library: Path, tmp_path: Path) -> No
     index_dir = tmp_path / "index"
     update_index(library, index_dir, embedder=load_model("efficientnet-lite0"))
     with PhotoIndex.open(index_dir) as index:
-        stored = sorted(index.copy_groups())
-        verdicts = sum(verdict is not None for *_, verdict in index.copy_pairs())
+        stored = sorted(CopyStore(index).groups())
+        verdicts = sum(verdict is not None for *_, verdict in CopyStore(index).pairs())
         report = find_duplicates(index)  # nothing changed: every verdict is read back, none is made
-        assert sum(verdict is not None for *_, verdict in index.copy_pairs()) == verdicts
+        assert sum(verdict is not None for *_, verdict in CopyStore(index).pairs()) == verdicts
         assert sorted(folding(report, {row.path: row.id for row in index.photo_rows()})) == stored
-        assert sorted(index.copy_groups()) == stored
+        assert sorted(CopyStore(index).groups()) == stored
     assert any(g.keep == BIKE and {m.path for m in g.members} == COPIES for g in report.groups)
 
 

@@ -16,20 +16,12 @@ if TYPE_CHECKING:
     from conftest import PhotoSearch
 from PIL import Image
 
-from helpers.duplicates import (
-    DEFAULT_SIGNATURE_COSINE,
-    DEFAULT_THRESHOLD,
-    Member,
-    Settings,
-    find_duplicates,
-    keeper_rank,
-    keeper_reason,
-    pairs_above,
-    star_groups,
-)
 from helpers.duplicates.calibrate import Scored, calibrate, choose
+from helpers.duplicates.candidates import pairs_above
 from helpers.duplicates.edits import EDITS, edited_copies
+from helpers.duplicates.finder import Member, find_duplicates, keeper_rank, keeper_reason, star_groups
 from helpers.duplicates.review import move_copies, undo_moves, write_review_list
+from helpers.duplicates.settings import CALIBRATION, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
 from helpers.duplicates.verify import fingerprint, turn_free_signature, verify
 from helpers.errors import BadInput
 from helpers.images import load_photo, make_thumbnail
@@ -211,10 +203,8 @@ def test_dupes_cli_json_shape_and_stored_threshold(pairs_index: Path, photo_sear
         assert set(group) >= {"keep", "members"}
         assert all(set(m) == {"path", "score", "kind"} and m["kind"] in ("exact", "near") for m in group["members"])
     with PhotoIndex.open(pairs_index) as index:
-        index.set_config(dupes={"threshold": 0.9})
-        index.db.commit()
+        index.set_stage_state(CALIBRATION, {"threshold": 0.9})
         assert Settings.of_index(index).threshold == 0.9
-        assert Settings.of_index(index, 0.5).threshold == 0.5
     stored = json.loads(photo_search("dupes", "--index", str(pairs_index), "--json").stdout)
     assert stored["threshold"] == 0.9
     bad = photo_search("dupes", "--index", str(pairs_index), "--threshold", "3")

@@ -46,11 +46,17 @@ def library(tmp_path_factory: pytest.TempPathFactory, photos: Path) -> Path:
     return root
 
 
+def _places(index_dir: Path) -> dict[str, Place | None]:
+    found = Library.open(index_dir)
+    return {row.path: found.places.get(row.id) for row in found.rows}
+
+
 def test_gps_photos_get_the_expected_towns(library: Path) -> None:
-    rows = {row.path: row for row in Library.open(library / "index").rows}
+    places = _places(library / "index")
     for path, (city, region, country) in EXPECTED.items():
-        assert (rows[path].city, rows[path].region, rows[path].country) == (city, region, country), path
-    assert rows["nowhere/no-gps.jpg"].place is None
+        place = places[path]
+        assert place is not None and (place.city, place.region, place.country) == (city, region, country), path
+    assert places["nowhere/no-gps.jpg"] is None
 
 
 def test_far_from_any_town_there_is_no_place_and_names_are_normalised() -> None:
@@ -93,23 +99,32 @@ def test_the_cli_shows_places_and_counts_them(library: Path, photo_search: Photo
     assert report["by_city"]["Arezzo"] == 2
 
 
-def test_an_index_from_before_places_gets_them_on_the_next_run(tmp_path: Path, library: Path) -> None:
+def test_an_index_from_before_the_stages_gets_places_and_copies_on_the_next_run(tmp_path: Path,
+                                                                               library: Path) -> None:
+    """A version-3 index kept places and copies in the core tables; opened, they leave it, and the
+    next run has the stages find them again (without embedding anything)."""
     import sqlite3
 
-    from helpers.index import _SCHEMA_V1, DB_NAME
+    from helpers.index import DB_NAME, PhotoIndex
 
     old = tmp_path / "old-index"
     shutil.copytree(library / "index", old)
-    with sqlite3.connect(old / DB_NAME) as db:  # what a version-1 index holds: no place columns
-        db.execute("DROP TABLE copy_groups")  # and none of version 3's copies
-        db.execute("DROP TABLE copy_pairs")
-        for column in ("city", "region", "country", "district", "signature"):
-            db.execute(f"ALTER TABLE photos DROP COLUMN {column}")
-        db.execute("PRAGMA user_version = 1")
-    assert "photos" in _SCHEMA_V1
-    update_index(library / "photos", old)  # migrates, then places the GPS photos it already had
-    rows = {row.path: row for row in Library.open(old).rows}
-    assert rows["lund/08.jpg"].place == "Lund, Skåne, Sweden" and rows["nowhere/no-gps.jpg"].place is None
+    with sqlite3.connect(old / DB_NAME) as db:  # what a version-3 index holds
+        for table in ("places", "copy_groups", "copy_pairs", "copy_signatures", "cutoff_probes", "stage_tables",
+                      "stage_done", "stage_state"):
+            db.execute(f"DROP TABLE {table}")
+        for column in ("city", "region", "country", "district"):
+            db.execute(f"ALTER TABLE photos ADD COLUMN {column} TEXT")
+        db.execute("ALTER TABLE photos ADD COLUMN signature BLOB")
+        db.execute("CREATE TABLE copy_pairs (a INTEGER, b INTEGER, cosine REAL, verdict TEXT)")
+        db.execute("INSERT INTO config (key, value) VALUES ('dupes', '{\"threshold\": 0.7}')")
+        db.execute("PRAGMA user_version = 3")
+    with PhotoIndex.open(old) as index:
+        columns = {row[1] for row in index.db.execute("PRAGMA table_info(photos)")}
+        assert not columns & {"city", "signature"} and index.stage_state("copies.calibration") == {"threshold": 0.7}
+    assert update_index(library / "photos", old).embedded == 0
+    places = _places(old)
+    assert str(places["lund/08.jpg"]) == "Lund, Skåne, Sweden" and places["nowhere/no-gps.jpg"] is None
 
 
 def test_the_gallery_shows_the_place(library: Path, tmp_path: Path, photo_search: PhotoSearch) -> None:

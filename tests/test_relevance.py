@@ -16,6 +16,7 @@ from helpers.indexer import update_index
 from helpers.models import load_model
 from helpers.relevance import measure
 from helpers.search import Library, Term
+from helpers.stages.cutoff import stored_cutoffs
 
 ABSENT = ["caltech101:kangaroo", "caltech101:lotus", "caltech101:pizza", "caltech101:schooner",
           "caltech101:stop_sign"]
@@ -99,14 +100,14 @@ def test_the_app_uses_the_automatic_cutoff_unless_told_otherwise(split_library) 
 
 
 def test_text_queries_get_a_cutoff_of_their_own(split_library) -> None:
-    """Measured on the first text query (generic words against this library), stored with the
-    index generation, used only for text. Through efficientnet-lite0's label text: a present
+    """Measured by the index run (generic words against this library), stored with the index
+    generation, used only for text. Through efficientnet-lite0's label text: a present
     subject (pianos) is found, an absent one (the kangaroos are held out: "wallaby") is not."""
     library = split_library[0]
     present = library.search("grand piano", k=3, min_score="auto")
-    stored = library.index.config().text_cutoff
-    assert stored and stored["generation"] == library.index.config().generation and stored["probes"] >= 10
-    assert present.min_score == stored["hit"] and "grand_piano/" in present.results[0].photo.path
+    _, stored, current = stored_cutoffs(library.index)
+    assert stored and current and stored.probes >= 10
+    assert present.min_score == stored.hit and "grand_piano/" in present.results[0].photo.path
     absent = library.search("wallaby", k=3, min_score="auto")
     assert absent.results == [] and "no close matches" in absent.notes[-1] and "closest photo" in absent.notes[-1]
     assert library.search("wallaby", k=3, min_score=0).results  # --min-score 0 shows everything

@@ -15,6 +15,7 @@ from dataclasses import asdict, replace
 from typing import Any, Literal, NoReturn
 
 from . import __version__
+from .duplicates.settings import DEFAULT_THRESHOLD
 from .errors import INPUT_SHOWN, BadInput, PhotoSearchError, quoted
 from .images import DEFAULT_MAX_MEGAPIXELS
 from .index import PhotoIndex
@@ -24,9 +25,6 @@ from .options import IndexOptions
 from .search import Filters, Library, Term, folded_label, parse_day, parse_query
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
-# duplicates.DEFAULT_THRESHOLD, for the help text only (a test keeps them equal): importing the
-# duplicate finder would load OpenCV on every command, a tenth of a cold search's start.
-DUPES_DEFAULT_THRESHOLD = 0.65
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     dupes.add_argument("--index", required=True, metavar="INDEX_DIR")
     dupes.add_argument("--threshold", type=float, default=None,
                        help="verification score for near duplicates, 0 to 1 (default: calibrated, "
-                            f"else {DUPES_DEFAULT_THRESHOLD})")
+                            f"else {DEFAULT_THRESHOLD}); a look only: what the index stores stays")
     dupes.add_argument("--calibrate", action="store_true",
                        help="first measure the threshold on edited copies of a sample of the library; store it")
     dupes.add_argument("--sample", type=_positive_int, default=20, help="photos used by --calibrate (default: 20)")
@@ -270,8 +268,8 @@ def run_gallery(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_dupes(args: argparse.Namespace) -> dict[str, Any]:
-    from .duplicates import find_duplicates
     from .duplicates.calibrate import calibrate
+    from .duplicates.finder import find_duplicates
     from .duplicates.review import move_copies, undo_moves, write_review_list
 
     if args.undo:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,40 +20,38 @@ from .errors import BadInput, PhotoSkipped
 from .images import LoadOptions, load_photo, make_thumbnail
 from .metadata import PhotoMetadata
 from .models import Embedder
+from .models.handle import ModelHandle
 from .options import DEFAULT_OPTIONS, IndexOptions
 from .progress import progress_bar
 from .records import Batch, EmbeddedPhoto, Rejected
 from .scan import PhotoRecord
 from .workers import run_ahead
 
-LOOKAHEAD_BATCHES = 8  # decoded photos waiting for the model, in batches (uint8 crops: ~200 KB each)
+LOOKAHEAD_BATCHES = 8  # decoded photos waiting for the model, in batches (RGB images at the decode side)
 
 T = TypeVar("T")
 
 
+# The parts of embedding, always reported: `decode` adds up every decode thread's time (it can
+# exceed the wall time); `wait` is the model side idling for decoded photos; `model` is the network.
+EMBEDDING_PARTS = ("hash", "decode", "wait", "preprocess", "model", "write")
+
+
 @dataclass
 class StageTimes:
-    """Where an indexing run's time went, in seconds. `decode` adds up every decode thread's time
-    (it can exceed the wall time); `wait` is the model side idling for decoded photos; `model` is
-    the network alone. Measured, so thread counts can be set from figures rather than guesses."""
+    """Where an indexing run's time went, in seconds: the parts of embedding, then each stage run
+    after it (`helpers.stages`). Measured, so thread counts can be set from figures rather than guesses."""
 
-    hash: float = 0.0
-    decode: float = 0.0
-    wait: float = 0.0
-    preprocess: float = 0.0
-    model: float = 0.0
-    write: float = 0.0
-    places: float = 0.0
-    copies: float = 0.0  # keeping the copy groups current (only new and changed photos are compared)
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(EMBEDDING_PARTS, 0.0))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, stage: str, started: float) -> None:
+    def add(self, part: str, started: float) -> None:
         elapsed = time.perf_counter() - started
         with self._lock:  # the decode threads add at once: no sum may be lost
-            setattr(self, stage, getattr(self, stage) + elapsed)
+            self.seconds[part] = self.seconds.get(part, 0.0) + elapsed
 
     def as_dict(self) -> dict[str, float]:
-        return {item.name: round(getattr(self, item.name), 3) for item in fields(self) if item.name != "_lock"}
+        return {part: round(value, 3) for part, value in self.seconds.items()}
 
 
 @dataclass(frozen=True)
@@ -66,19 +63,18 @@ class _Decoded:
     thumbnail: bytes
 
 
-def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | Future[Embedder],
+def embed_records(root: Path, records: Iterable[PhotoRecord], model: Embedder | ModelHandle,
                   options: IndexOptions = DEFAULT_OPTIONS, *, decode_side: int | None = None,
                   total: int | None = None, progress: bool = False,
                   times: StageTimes | None = None) -> Iterator[Batch]:
     """Decode and embed `records`, yielding one Batch per model call, in order.
 
-    `model` may still be loading (a Future): photos are decoded at `decode_side` meanwhile.
+    `model` may still be loading (a ModelHandle): photos are decoded at `decode_side` meanwhile.
     `times`, when given, collects the stage timings.
     """
     times = times if times is not None else StageTimes()
     if decode_side is None:
-        model = model.result() if isinstance(model, Future) else model
-        decode_side = model.preprocess.resize_to
+        decode_side = _embedder(model).preprocess.resize_to
     loading = LoadOptions(min_side=decode_side, max_megapixels=options.max_megapixels)
 
     def decode(record: PhotoRecord) -> _Decoded | Rejected:
@@ -122,8 +118,12 @@ def _timed_iteration(items: Iterator[T], times: StageTimes) -> Iterator[T]:
         yield item
 
 
-def _ready(model: Embedder | Future[Embedder], decode_side: int) -> Embedder:
-    embedder = model.result() if isinstance(model, Future) else model
+def _embedder(model: Embedder | ModelHandle) -> Embedder:
+    return model.get() if isinstance(model, ModelHandle) else model
+
+
+def _ready(model: Embedder | ModelHandle, decode_side: int) -> Embedder:
+    embedder = _embedder(model)
     if embedder.preprocess.resize_to != decode_side:
         raise BadInput(f"{embedder.id} needs photos decoded at {embedder.preprocess.resize_to} px, "
                        f"not {decode_side}")

@@ -41,6 +41,22 @@ class IndexUnusable(PhotoSearchError):
     """The index cannot be used as it is (damaged, unwritable, made by another model, busy)."""
 
 
+VANISHED = "file vanished"  # the reason of a photo that went away while it was read: not remembered as bad
+
+
+def write_failed(folder: object, error: Exception) -> IndexUnusable:
+    """What a person can do when the index cannot be written: a full disk, a read-only folder."""
+    text = str(error)
+    if "full" in text:
+        why = "the disk holding it is full; free some space"
+    elif "readonly" in text or "read-only" in text or "permission" in text.lower():
+        why = "it is read-only here; make the folder writable, or give --index another folder"
+    else:
+        why = f"{text}; check the disk holding it"
+    return IndexUnusable(f"could not write to the index at {folder}: {why}. Everything committed before is "
+                         "kept, and the next run resumes from there")
+
+
 class ModelMismatch(IndexUnusable):
     def __init__(self, index_model: str, requested: str) -> None:
         self.index_model, self.requested = index_model, requested

@@ -18,6 +18,7 @@ from .index import PhotoIndex
 from .metadata import PhotoMetadata
 from .progress import progress_bar
 from .scan import PhotoRecord, ScanResult, Skipped, scan
+from .stages.places import places_of
 from .workers import default_workers, run_ahead
 
 # Decoding at model size is enough to prove a file decodes fully (JPEG draft decoding still
@@ -116,5 +117,6 @@ def index_health(index: PhotoIndex) -> HealthReport:
                          tuple(row_flags(row, index.thumbnail(row.id)) if (row := rows.get(record.rel_path)) else ()))
               for record, metadata in index.indexed_files()]
     skipped = index.skipped()
-    places = [(row.country, row.city or row.region or "") for row in rows.values() if row.country]
+    places = [(place.country, place.city or place.region or "") for place in places_of(index).values()
+              if place.country]
     return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped, places=places)

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
 from . import formats
-from .errors import ImageTooLarge, PhotoSkipped, UnsupportedFormat
+from .errors import VANISHED, ImageTooLarge, PhotoSkipped, UnsupportedFormat
 from .metadata import PhotoMetadata, exif_orientation, file_time_metadata, read_metadata
 
 # Pillow only *warns* at MAX_IMAGE_PIXELS and *raises* at twice that, with its own global
@@ -94,7 +94,7 @@ def load_photo(path: str | os.PathLike[str], options: LoadOptions = LoadOptions(
     except PermissionError as error:
         raise PhotoSkipped(name, "permission denied", str(error)) from None
     except FileNotFoundError as error:
-        raise PhotoSkipped(name, "file vanished", str(error)) from None
+        raise PhotoSkipped(name, VANISHED, str(error)) from None
     except IsADirectoryError as error:
         raise PhotoSkipped(name, "not a file", str(error)) from None
 

@@ -1,5 +1,11 @@
-"""The on-disk index: one SQLite file holding a row per photo (metadata, vector, thumbnail) and
-the configuration that says which model made the vectors.
+"""The core store: one SQLite file holding a row per photo (metadata, vector, thumbnail), the
+configuration that says which model made the vectors, the schema and its migrations, and the lock.
+
+It knows no feature. What the stages (`helpers.stages`: places, copy groups, the search cutoff, ...)
+add about a photo lives in tables each stage owns; the store only offers them the bookkeeping
+every stage needs: its own schema version (`ensure_tables`), which photos it has processed at
+which version (`pending`, `mark_done`), and one small state value (`stage_state`). A photo whose
+content changes gets a new row, so every stage's rows for the old content go with the old one.
 
 SQLite gives what a photo index needs: every change is a transaction, so a crash or `kill -9`
 at any moment leaves either the old or the new state, never half of one (write-ahead log).
@@ -13,7 +19,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
@@ -21,19 +27,18 @@ from typing import IO, Any, Self
 
 import numpy as np
 
-from .errors import BadInput, IndexBusy, IndexUnusable, quoted
+from .errors import VANISHED, BadInput, IndexBusy, IndexUnusable, quoted, write_failed
 from .metadata import PhotoMetadata
-from .places import Place
 from .records import Batch
 from .scan import PhotoRecord, Skipped
 
 DB_NAME = "index.sqlite"
 LOCK_NAME = "index.lock"
 WRITER_WAIT = 15.0  # seconds a second `index` run waits for the first before saying it is busy
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 VECTOR_DTYPE = np.float16
 
-_SCHEMA_V1 = """
+_SCHEMA = """
 CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE photos (
     id INTEGER PRIMARY KEY,
@@ -60,43 +65,56 @@ CREATE INDEX photos_by_hash ON photos(content_hash);
 CREATE TABLE thumbnails (
     photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
     jpeg BLOB NOT NULL
-);
-"""
-# Version 2: where GPS photos were taken, in words (filled by the indexer; '' when nowhere near a town).
-_PLACES_V2 = """
-ALTER TABLE photos ADD COLUMN city TEXT;
-ALTER TABLE photos ADD COLUMN region TEXT;
-ALTER TABLE photos ADD COLUMN country TEXT;
-ALTER TABLE photos ADD COLUMN district TEXT
-"""
-# Version 3: copies kept current as photos come and go (the duplicate finder writes these). A photo's
-# turn-free signature is stored once its candidate pairs were found (NULL: still to do); each candidate
-# pair keeps its embedding similarity and, once verified, the verdict (JSON); copy_groups says which
-# result each photo folds into in search (its group's root photo) and how it relates to it.
-_COPIES_V3 = """
-ALTER TABLE photos ADD COLUMN signature BLOB;
-CREATE TABLE copy_pairs (
-    a INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
-    b INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
-    cosine REAL NOT NULL,
-    verdict TEXT,
-    PRIMARY KEY (a, b)
-);
-CREATE INDEX copy_pairs_by_b ON copy_pairs(b);
-CREATE TABLE copy_groups (
-    photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
-    root INTEGER NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('keep', 'exact', 'near', 'similar'))
 )
 """
-# Step-by-step migrations: _MIGRATIONS[n] takes a database at version n to n + 1.
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _PLACES_V2, 2: _COPIES_V3}
+# The stages' bookkeeping (version 4): each stage's own schema version, which photos it has
+# processed at which version of itself, and one JSON state value per stage.
+_STAGES = """
+CREATE TABLE stage_tables (owner TEXT PRIMARY KEY, version INTEGER NOT NULL);
+CREATE TABLE stage_done (
+    stage TEXT NOT NULL,
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (stage, photo_id)
+);
+CREATE TABLE stage_state (stage TEXT PRIMARY KEY, value TEXT NOT NULL)
+"""
+# Versions 2 and 3 kept places and copy groups inside the core tables; version 4 hands them to
+# their stages, which find them again on the next run (a duplicate calibration is kept).
+_FEATURE_COLUMNS = ("city", "region", "country", "district", "signature")
+_FEATURE_TABLES = ("copy_groups", "copy_pairs")
+_FEATURE_CONFIG = ("cutoff", "copies", "text_cutoff", "dupes")
+
+
+def _create(db: sqlite3.Connection) -> None:
+    _run_script(db, _SCHEMA)
+    _run_script(db, _STAGES)
+
+
+def _to_stages(db: sqlite3.Connection) -> None:
+    """Schema 1-3 -> 4: what features kept in the core tables leaves them."""
+    _run_script(db, _STAGES)
+    calibration = db.execute("SELECT value FROM config WHERE key = 'dupes'").fetchone()
+    if calibration:
+        db.execute("INSERT INTO stage_state (stage, value) VALUES ('copies.calibration', ?)", calibration)
+    for table in _FEATURE_TABLES:
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(photos)")}
+    for column in _FEATURE_COLUMNS:
+        if column in columns:
+            db.execute(f"ALTER TABLE photos DROP COLUMN {column}")
+    db.executemany("DELETE FROM config WHERE key = ?", [(key,) for key in _FEATURE_CONFIG])
+
+
+# _MIGRATIONS[n] takes a database at version n to SCHEMA_VERSION; a new file gets the current schema.
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _create, 1: _to_stages, 2: _to_stages,
+                                                               3: _to_stages}
 
 
 @dataclass(frozen=True)
 class IndexConfig:
     """What an index records about itself (its config table), typed. The model fields let it refuse
-    vectors from any other model; `dupes` is the duplicate finder's calibration, when measured."""
+    vectors from any other model."""
 
     model_id: str | None = None
     fingerprint: str | None = None
@@ -106,10 +124,6 @@ class IndexConfig:
     format_version: int | None = None
     created: str | None = None
     generation: int = 0  # bumped by every change to the set of vectors (names the faiss cache)
-    dupes: dict[str, Any] | None = None
-    cutoff: dict[str, Any] | None = None  # the automatic search cutoff (relevance.Cutoff), when measured
-    copies: dict[str, Any] | None = None  # the settings the stored copy pairs were found with
-    text_cutoff: dict[str, Any] | None = None  # the automatic cutoff for text queries (relevance.TextCutoff)
 
 
 _CONFIG_KEYS = frozenset(field.name for field in fields(IndexConfig))
@@ -153,26 +167,14 @@ class PhotoRow:
     latitude: float | None = None
     longitude: float | None = None
     size: int | None = None  # bytes
-    city: str | None = None
-    region: str | None = None
-    country: str | None = None
-    district: str | None = None
 
     @property
     def camera(self) -> str:
         return " ".join(part for part in (self.camera_make, self.camera_model) if part)
 
-    @property
-    def place(self) -> str | None:
-        """"Lund, Skåne, Sweden", or None for a photo without GPS or far from any town."""
-        return str(self.as_place()) if self.country else None
-
-    def as_place(self) -> Place:
-        return Place(self.city or "", self.region or "", self.country or "", self.district or "")
-
 
 _ROW_COLUMNS = ("id, path, folder, date_taken, date_source, camera_make, camera_model, width, height, format,"
-                " content_hash, latitude, longitude, size, city, region, country, district")
+                " content_hash, latitude, longitude, size")
 
 
 def printable_path(rel_path: str) -> tuple[str, bytes | None]:
@@ -257,14 +259,23 @@ class PhotoIndex:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise write_failed(self.folder, error) from None
             raise IndexUnusable(f"the index at {self.folder} is busy ({error}): is another photo-search "
-                              "updating it?") from None
+                                "updating it?") from None
         try:
             yield self.db
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            self._rollback()
+            raise write_failed(self.folder, error) from None
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -287,8 +298,8 @@ class PhotoIndex:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version >= SCHEMA_VERSION:
                     break
-                _run_script(db, _MIGRATIONS[version])
-                version += 1
+                _MIGRATIONS[version](db)
+                version = SCHEMA_VERSION
                 db.execute(f"PRAGMA user_version = {version}")
 
     # --- configuration ------------------------------------------------------------------
@@ -302,8 +313,12 @@ class PhotoIndex:
         unknown = set(values) - _CONFIG_KEYS
         if unknown:
             raise ValueError(f"not index config fields: {', '.join(sorted(unknown))}")
-        (db or self.db).executemany("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)",
-                                    [(key, json.dumps(value)) for key, value in values.items()])
+        if db is None:
+            with self.transaction() as own:
+                self.set_config(own, **values)
+            return
+        db.executemany("INSERT OR REPLACE INTO config (key, value) VALUES (?, ?)",
+                       [(key, json.dumps(value)) for key, value in values.items()])
 
     @property
     def model_id(self) -> str | None:
@@ -361,24 +376,6 @@ class PhotoIndex:
                               (printable_path(rel_path)[0],)).fetchone()
         return PhotoRow(*row) if row else None
 
-    def unplaced(self) -> list[tuple[int, float, float]]:
-        """(id, latitude, longitude) of GPS photos whose place has not been looked up yet."""
-        return self.db.execute("SELECT id, latitude, longitude FROM photos WHERE status = 'indexed' AND "
-                               "latitude IS NOT NULL AND longitude IS NOT NULL AND country IS NULL").fetchall()
-
-    def set_places(self, places: Iterable[tuple[int, Place | None]]) -> None:
-        """Store looked-up places; None (no town near) is stored as '' so it is not looked up again."""
-        with self.transaction() as db:
-            db.executemany("UPDATE photos SET city = ?, region = ?, country = ?, district = ? WHERE id = ?",
-                           [(p.city, p.region, p.country, p.district, photo_id) if p else ("", "", "", "", photo_id)
-                            for photo_id, p in places])
-
-    def vector(self, photo_id: int) -> np.ndarray:
-        row = self.db.execute("SELECT vector FROM photos WHERE id = ?", (photo_id,)).fetchone()
-        if not row or row[0] is None:
-            raise BadInput(f"photo {photo_id} has no vector in this index")
-        return np.frombuffer(row[0], dtype=VECTOR_DTYPE).astype(np.float32)
-
     def ann_cache(self) -> Path:
         """Where the approximate-search structure for the current state lives; older ones go."""
         current = self.folder / f"ann-{self.config().generation}.faiss"
@@ -387,56 +384,67 @@ class PhotoIndex:
                 stale.unlink(missing_ok=True)
         return current
 
-    # --- copies (kept by `duplicates`) -----------------------------------------------------
-
-    def unsigned(self) -> list[int]:
-        """Ids of indexed photos whose candidate pairs have not been found yet."""
-        return [row[0] for row in self.db.execute(
-            "SELECT id FROM photos WHERE status = 'indexed' AND signature IS NULL ORDER BY id")]
-
-    def signatures(self) -> dict[int, bytes]:
-        return dict(self.db.execute("SELECT id, signature FROM photos WHERE status = 'indexed' AND "
-                                    "signature IS NOT NULL"))
-
-    def copy_pairs(self) -> list[tuple[int, int, float, str | None]]:
-        """(id a, id b, cosine, verdict JSON or None) of every stored candidate pair, a < b."""
-        return self.db.execute("SELECT a, b, cosine, verdict FROM copy_pairs").fetchall()
-
-    def add_copy_candidates(self, signatures: Iterable[tuple[int, bytes]],
-                            pairs: Iterable[tuple[int, int, float]]) -> None:
-        """Store newly found candidate pairs and mark their photos as done, in one transaction."""
-        with self.transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO copy_pairs (a, b, cosine) VALUES (?, ?, ?)",
-                           [(min(a, b), max(a, b), cosine) for a, b, cosine in pairs])
-            db.executemany("UPDATE photos SET signature = ? WHERE id = ?",
-                           [(signature, photo_id) for photo_id, signature in signatures])
-
-    def store_verdicts(self, verdicts: Iterable[tuple[int, int, str]]) -> None:
-        """Verdicts (JSON) of stored candidate pairs, keyed by the pair's ids (a < b)."""
-        with self.transaction() as db:
-            db.executemany("UPDATE copy_pairs SET verdict = ? WHERE a = ? AND b = ?",
-                           [(verdict, a, b) for a, b, verdict in verdicts])
-
-    def reset_copies(self, settings: dict[str, Any]) -> None:
-        """Forget every stored pair (found with other settings): all photos are looked at again."""
-        with self.transaction() as db:
-            db.execute("DELETE FROM copy_pairs")
-            db.execute("DELETE FROM copy_groups")
-            db.execute("UPDATE photos SET signature = NULL")
-            self.set_config(db, copies=settings)
-
-    def set_copy_groups(self, rows: Iterable[tuple[int, int, str]]) -> None:
-        """Replace the search-time folding: (photo id, root photo id, kind) for every photo in a group."""
-        with self.transaction() as db:
-            db.execute("DELETE FROM copy_groups")
-            db.executemany("INSERT INTO copy_groups (photo_id, root, kind) VALUES (?, ?, ?)", list(rows))
-
-    def copy_groups(self) -> list[tuple[int, int, str]]:
-        return self.db.execute("SELECT photo_id, root, kind FROM copy_groups").fetchall()
-
     def thumbnail(self, photo_id: int) -> bytes | None:
         row = self.db.execute("SELECT jpeg FROM thumbnails WHERE photo_id = ?", (photo_id,)).fetchone()
         return row[0] if row else None
+
+    # --- what the stages need of the core ---------------------------------------------------
+
+    def ensure_tables(self, owner: str, migrations: Mapping[int, str]) -> None:
+        """Bring a stage's own tables to its newest schema: `migrations[n]` (SQL statements) takes
+        them from version n to n + 1, each step in one transaction with its version mark."""
+        newest = max(migrations, default=-1) + 1
+        while (version := self._owner_version(owner)) < newest:
+            with self.transaction() as db:
+                if self._owner_version(owner) != version:  # another process did this step meanwhile
+                    continue
+                _run_script(db, migrations[version])
+                db.execute("INSERT OR REPLACE INTO stage_tables (owner, version) VALUES (?, ?)", (owner, version + 1))
+        if version > newest:
+            raise IndexUnusable(f"the index at {self.folder} holds {owner} data written by a newer photo-search; "
+                                "upgrade photo-search to use it")
+
+    def has_tables(self, owner: str) -> bool:
+        """Whether `owner`'s tables exist (a read path must not create them)."""
+        return self._owner_version(owner) > 0
+
+    def _owner_version(self, owner: str) -> int:
+        row = self.db.execute("SELECT version FROM stage_tables WHERE owner = ?", (owner,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def pending(self, stage: str, version: int) -> list[int]:
+        """Ids of indexed photos that `stage` has not processed at `version` (new photos, changed
+        ones, all of them after the stage's version changed), in id order."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM photos WHERE status = 'indexed' AND NOT EXISTS (SELECT 1 FROM stage_done "
+            "WHERE stage = ? AND photo_id = photos.id AND version = ?) ORDER BY id", (stage, version))]
+
+    def mark_done(self, db: sqlite3.Connection, stage: str, version: int, photo_ids: Iterable[int]) -> None:
+        """Record, inside the stage's own transaction, that it processed these photos."""
+        db.executemany("INSERT OR REPLACE INTO stage_done (stage, photo_id, version) VALUES (?, ?, ?)",
+                       [(stage, int(photo_id), version) for photo_id in photo_ids])
+
+    def processed(self, stage: str, version: int) -> int:
+        """How many photos `stage` has processed at `version` (for progress in answers)."""
+        return self.db.execute("SELECT count(*) FROM stage_done WHERE stage = ? AND version = ?",
+                               (stage, version)).fetchone()[0]
+
+    def stage_state(self, stage: str) -> Any:
+        """The stage's own small state (JSON), or None."""
+        row = self.db.execute("SELECT value FROM stage_state WHERE stage = ?", (stage,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_stage_state(self, stage: str, value: Any, db: sqlite3.Connection | None = None) -> None:
+        if db is None:
+            with self.transaction() as own:
+                self.set_stage_state(stage, value, own)
+            return
+        db.execute("INSERT OR REPLACE INTO stage_state (stage, value) VALUES (?, ?)", (stage, json.dumps(value)))
+
+    def forget_stage(self, db: sqlite3.Connection, stage: str) -> None:
+        """Every photo is pending for `stage` again and its state is gone (its own tables are its own)."""
+        db.execute("DELETE FROM stage_done WHERE stage = ?", (stage,))
+        db.execute("DELETE FROM stage_state WHERE stage = ?", (stage,))
 
     # --- writing (each call is one transaction) -----------------------------------------
 
@@ -450,11 +458,10 @@ class PhotoIndex:
                     "height": meta.height, "date_taken": meta.date_taken, "date_source": meta.date_source,
                     "camera_make": meta.camera_make, "camera_model": meta.camera_model,
                     "latitude": meta.latitude, "longitude": meta.longitude, "status": "indexed", "reason": None,
-                    "vector": np.asarray(item.vector, dtype=VECTOR_DTYPE).tobytes(), "signature": None})
-                _forget_copies(db, photo_id)
-                db.execute("INSERT OR REPLACE INTO thumbnails (photo_id, jpeg) VALUES (?, ?)",
+                    "vector": np.asarray(item.vector, dtype=VECTOR_DTYPE).tobytes()})
+                db.execute("INSERT INTO thumbnails (photo_id, jpeg) VALUES (?, ?)",
                            (photo_id, item.thumbnail))
-            for rejected in batch.rejected:
+            for rejected in (r for r in batch.rejected if r.reason != VANISHED):  # gone: not bad
                 self._write_skipped(db, SkippedFile(rejected.record.rel_path, rejected.record.size,
                                                     rejected.record.mtime_ns, rejected.reason,
                                                     rejected.record.content_hash))
@@ -479,21 +486,19 @@ class PhotoIndex:
             self._bump_generation(db)
 
     def _write_skipped(self, db: sqlite3.Connection, item: SkippedFile) -> None:
-        photo_id = self._upsert(db, item.rel_path, item.size, item.mtime_ns, {
-            "status": "skipped", "reason": item.reason, "content_hash": item.content_hash, "vector": None,
-            "signature": None})
-        db.execute("DELETE FROM thumbnails WHERE photo_id = ?", (photo_id,))
-        _forget_copies(db, photo_id)
+        self._upsert(db, item.rel_path, item.size, item.mtime_ns, {
+            "status": "skipped", "reason": item.reason, "content_hash": item.content_hash, "vector": None})
 
     def _upsert(self, db: sqlite3.Connection, rel_path: str, size: int, mtime_ns: int, values: dict[str, Any]) -> int:
+        """A file's row, new: the old row of that path goes first, and with it its thumbnail and every
+        stage's rows (new content is a new photo to them all)."""
         path, raw = printable_path(rel_path)
         columns = {"path": path, "raw_path": raw, "folder": folder_of(path), "size": size, "mtime_ns": mtime_ns,
                    **values}
-        names = ", ".join(columns)
-        updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name != "path")
-        db.execute(f"INSERT INTO photos ({names}) VALUES ({', '.join('?' * len(columns))}) "
-                   f"ON CONFLICT(path) DO UPDATE SET {updates}", list(columns.values()))
-        return db.execute("SELECT id FROM photos WHERE path = ?", (path,)).fetchone()[0]
+        db.execute("DELETE FROM photos WHERE path = ?", (path,))
+        cursor = db.execute(f"INSERT INTO photos ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            list(columns.values()))
+        return int(cursor.lastrowid or 0)
 
     def clear(self) -> None:
         """Forget every photo and the model, in one step: a re-embed starts from a clean index."""
@@ -505,12 +510,6 @@ class PhotoIndex:
     def _bump_generation(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO config (key, value) VALUES ('generation', '1') "
                    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
-
-
-def _forget_copies(db: sqlite3.Connection, photo_id: int) -> None:
-    """A photo whose content changed is looked at again for copies."""
-    db.execute("DELETE FROM copy_pairs WHERE a = ? OR b = ?", (photo_id, photo_id))
-    db.execute("DELETE FROM copy_groups WHERE photo_id = ? OR root = ?", (photo_id, photo_id))
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:

@@ -5,14 +5,14 @@ so an unchanged library of 10,000 photos is checked in a fraction of a second. T
 new files are embedded; changed files (size or time differ, and so does the content hash) are
 re-embedded; deleted files are removed; a file that moved or was renamed (same content hash)
 keeps its vector. Every batch is committed as it is done, so an interrupted run resumes where it
-stopped.
+stopped. After embedding, the stages run (`helpers.stages`: places, copy groups, the cutoff), each
+to the end.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -21,14 +21,12 @@ from typing import Any
 from .embedding import StageTimes, embed_records
 from .errors import BadInput, ModelMismatch
 from .index import SCHEMA_VERSION, KnownFile, PhotoIndex, SkippedFile
-from .models import Embedder, chosen_model_name, input_side, load_model
+from .models import Embedder
+from .models.handle import ModelHandle, chosen_model
 from .options import DEFAULT_OPTIONS, IndexOptions
-from .places import locate
-from .relevance import measure
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
+from .stages.runner import StageContext, run_stages
 from .workers import run_ahead
-
-COPIES_MIN_BUDGET = 10.0  # seconds the copy groups may always take, however quick the embedding was
 
 
 @dataclass
@@ -93,44 +91,24 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
     root = library_root(photos_dir)
     index_path = _check_index_location(root, index_dir)
     summary = UpdateSummary()
-    with PhotoIndex.open(index_path, create=True) as index, index.writer(), \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="model") as loader:
-        wanted = _settle_model(index, root, embedder.id if embedder else chosen_model_name(options.model),
-                               options.reembed)
-        changes = _compare(root, index)
-        # The model loads in the background (importing PyTorch alone takes seconds) while files are
-        # hashed and decoded; started early only when some photo is certainly new, not just moved.
-        loading: Embedder | Future[Embedder] | None = embedder
-        if loading is None and len(changes.fresh) > len(changes.gone):
-            loading = loader.submit(load_model, wanted, engine=options.engine)
-        started_hashing = time.perf_counter()
-        plan = _plan(root, changes, options.threads)
-        summary.stages.add("hash", started_hashing)
-        _apply(index, plan)
-        if plan.to_embed:
-            loading = loading or loader.submit(load_model, wanted, engine=options.engine)
-            side = embedder.preprocess.resize_to if embedder else input_side(wanted)
-            embed_started = time.perf_counter()
-            for batch in embed_records(root, plan.to_embed, loading, options, decode_side=side,
-                                       total=len(plan.to_embed), progress=progress, times=summary.stages):
-                if summary.embedded == 0:
-                    summary.engine = _adopt_model(index, loading, root)
-                writing = time.perf_counter()
-                index.write_batch(batch)
-                summary.stages.add("write", writing)
-                summary.embedded += len(batch.embedded)
-                summary.added += sum(item.record.rel_path in plan.new_paths for item in batch.embedded)
-            summary.updated = summary.embedded - summary.added
-            summary.embed_seconds = time.perf_counter() - embed_started
-        loading = None  # the network's memory is returned before the town table loads: a lower peak
-        started_placing = time.perf_counter()
-        _place_photos(index)
-        summary.stages.add("places", started_placing)
-        _refresh_cutoff(index)
-        started_copies = time.perf_counter()
-        _refresh_copies(index, changed=bool(plan.to_embed or plan.removed or plan.moves), progress=progress,
-                        budget=max(COPIES_MIN_BUDGET, summary.embed_seconds))
-        summary.stages.add("copies", started_copies)
+    with PhotoIndex.open(index_path, create=True) as index, index.writer():
+        name = _settle_model(index, root, embedder.id if embedder else options.model, options.reembed)
+        with ModelHandle(name, options.engine, embedder) as model:
+            changes = _compare(root, index)
+            if len(changes.fresh) > len(changes.gone):  # some photo is certainly new, not just moved
+                model.start()
+            started_hashing = time.perf_counter()
+            plan = _plan(root, changes, options.threads)
+            summary.stages.add("hash", started_hashing)
+            _apply(index, plan)
+            if plan.to_embed:
+                _embed(index, root, plan, model, options, summary, progress)
+                summary.engine = model.engine
+            if not root.is_dir():
+                raise BadInput(f"the photo folder {root} went away during indexing (unplugged?); the photos "
+                               "indexed so far are kept, and the next run resumes")
+            for stage, seconds in run_stages(index, StageContext(model.get, progress)).items():
+                summary.stages.seconds[stage] = seconds
         summary.model = index.model_id or ""
         summary.removed = len(plan.removed)
         summary.moved = len(plan.moves)
@@ -140,35 +118,21 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
     return summary
 
 
-def _place_photos(index: PhotoIndex) -> None:
-    """Name the place of every GPS photo not placed yet (new ones, and all of an index made before
-    places existed): offline, from GeoNames; the town table loads only when some photo needs it."""
-    unplaced = index.unplaced()
-    if unplaced:
-        found = locate([(latitude, longitude) for _, latitude, longitude in unplaced])
-        index.set_places(zip((photo_id for photo_id, _, _ in unplaced), found, strict=True))
-
-
-def _refresh_copies(index: PhotoIndex, *, changed: bool, progress: bool, budget: float) -> None:
-    """Keep the copy groups current (search folds copies and bursts into one result): only the
-    pairs that involve new or changed photos are found and verified again (`duplicates`). The
-    verification never takes longer than `budget` seconds (as long as the embedding took): in a
-    library of thousands of look-alikes what is left is verified by later runs or by `dupes`."""
-    if not changed and index.config().copies is not None and not index.unsigned():
-        return
-    from .duplicates import find_duplicates  # OpenCV loads only when something changed
-
-    find_duplicates(index, show_progress=progress, budget=budget)
-
-
-def _refresh_cutoff(index: PhotoIndex) -> None:
-    """Measure the automatic search cutoff again when the set of photos changed since it was measured."""
-    config = index.config()
-    if config.cutoff and config.cutoff.get("generation") == config.generation:
-        return
-    _, vectors = index.load_vectors()
-    cutoff = measure(vectors, config.generation)
-    index.set_config(cutoff=cutoff.as_dict() if cutoff else None)
+def _embed(index: PhotoIndex, root: Path, plan: _Plan, model: ModelHandle, options: IndexOptions,
+           summary: UpdateSummary, progress: bool) -> None:
+    """Decode and embed what the plan says, committing batch by batch."""
+    embed_started = time.perf_counter()
+    for batch in embed_records(root, plan.to_embed, model, options, decode_side=model.side,
+                               total=len(plan.to_embed), progress=progress, times=summary.stages):
+        if summary.embedded == 0:
+            _adopt_model(index, model.get(), root)
+        writing = time.perf_counter()
+        index.write_batch(batch)
+        summary.stages.add("write", writing)
+        summary.embedded += len(batch.embedded)
+        summary.added += sum(item.record.rel_path in plan.new_paths for item in batch.embedded)
+    summary.updated = summary.embedded - summary.added
+    summary.embed_seconds = time.perf_counter() - embed_started
 
 
 def _apply(index: PhotoIndex, plan: _Plan) -> None:
@@ -189,23 +153,23 @@ def _check_index_location(root: Path, index_dir: str | os.PathLike[str]) -> Path
     return index_path
 
 
-def _settle_model(index: PhotoIndex, root: Path, requested: str | None, reembed: bool) -> str | None:
-    """Which model this run embeds with: the index's own, unless --reembed asks for a switch (then
-    every old vector goes first, so vectors of two models never mix). None means the default."""
+def _settle_model(index: PhotoIndex, root: Path, explicit: str | None, reembed: bool) -> str | None:
+    """Which model this run embeds with (`chosen_model`): the index's own, unless --model or
+    --reembed asks for a switch (then every old vector goes first, so vectors of two models never
+    mix). None means the default."""
     current = index.model_id
-    if current is not None and requested not in (None, current) and not reembed:
-        raise ModelMismatch(current, requested)
+    if current is not None and explicit not in (None, current) and not reembed:
+        raise ModelMismatch(current, explicit)
+    name = chosen_model(explicit, current, switching=reembed)
     if current is not None and reembed:
         index.clear()
     elif index.photos_root not in (None, root):
         index.set_config(photos_root=str(root))  # the library moved; relative paths still hold
-    return requested or current
+    return name
 
 
-def _adopt_model(index: PhotoIndex, model: Embedder | Future[Embedder], root: Path) -> str:
-    """Record the loaded model in a new (or cleared) index, or check an existing one still matches;
-    returns the engine that runs it."""
-    embedder = model.result() if isinstance(model, Future) else model
+def _adopt_model(index: PhotoIndex, embedder: Embedder, root: Path) -> None:
+    """Record the loaded model in a new (or cleared) index, or check an existing one still matches."""
     stored = index.config()
     if stored.model_id is None:
         index.set_config(**embedder.describe(), photos_root=str(root), format_version=SCHEMA_VERSION,
@@ -213,7 +177,6 @@ def _adopt_model(index: PhotoIndex, model: Embedder | Future[Embedder], root: Pa
     elif stored.fingerprint != embedder.fingerprint or stored.model_id != embedder.id:
         raise ModelMismatch(f"{stored.model_id} (weights {stored.fingerprint})",
                             f"{embedder.id} (weights {embedder.fingerprint})")
-    return embedder.engine
 
 
 def _compare(root: Path, index: PhotoIndex) -> _Changes:

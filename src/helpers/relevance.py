@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from .errors import NoTextEncoder
+from .models import Embedder
+
 HIT_QUANTILE = 0.25  # a query "hits" when its best match beats this share of the library's own neighbours
 FLOOR_QUANTILE = 0.05  # then results are shown down to this level
 SAMPLE = 2000  # photos whose nearest neighbour is measured (the quantiles settle well before)
@@ -98,3 +101,19 @@ def measure_text(vectors: np.ndarray, probes: np.ndarray, generation: int) -> Te
         return None
     best = _best_matches(probes, np.asarray(vectors, dtype=np.float32))
     return TextCutoff(round(float(np.quantile(best, TEXT_HIT_QUANTILE)), 4), generation, len(probes))
+
+
+def probe_vectors(embedder: Embedder) -> np.ndarray:
+    """The generic words through the text model; a label model (efficientnet-lite0) reads only
+    some of them, one by one; a model without text reads none."""
+    texts = [f"a photo of {probe}" for probe in TEXT_PROBES]
+    try:
+        return np.asarray(embedder.embed_texts(texts), dtype=np.float32)
+    except NoTextEncoder:
+        readable = []
+        for text in texts:
+            try:
+                readable.append(embedder.embed_texts([text])[0])
+            except NoTextEncoder:
+                continue
+        return np.asarray(readable, dtype=np.float32) if readable else np.zeros((0, 0), np.float32)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,14 +20,17 @@ from typing import Any, Literal, TypedDict
 import numpy as np
 
 from .cleaning import row_flags
+from .duplicates.store import CopyStore
 from .embedding import embed_images
-from .errors import BadInput, ModelMismatch, NoTextEncoder, PhotoSkipped, quoted
+from .errors import BadInput, ModelMismatch, PhotoSkipped, quoted
 from .images import LoadOptions, load_photo, load_photo_bytes
 from .index import PhotoIndex, PhotoRow
 from .models import Embedder, load_model
-from .places import query_patterns
-from .relevance import TEXT_PROBES, Cutoff, TextCutoff, measure_text
+from .places import Place, query_patterns
+from .relevance import Cutoff, TextCutoff, measure_text, probe_vectors
 from .scan import exists, hash_bytes, hash_file
+from .stages.cutoff import stored_cutoffs
+from .stages.places import places_of
 from .vectors import APPROXIMATE_FROM, VectorSearch
 
 # Re-ranking, measured on ../shared/photos/retrieval with efficientnet-lite0 (BENCHMARKS.md):
@@ -87,10 +89,12 @@ class Result:
     photo: PhotoRow
     score: float
     also: tuple[AlsoRow, ...] = ()  # the copies and burst shots this result stands for
+    place: Place | None = None  # where it was taken, when its GPS is near a town
 
     def as_dict(self) -> ResultRow:
         return {"path": self.photo.path, "score": round(self.score, 4), "date": self.photo.date_taken,
-                "folder": self.photo.folder, "place": self.photo.place, "also": list(self.also)}
+                "folder": self.photo.folder, "place": str(self.place) if self.place else None,
+                "also": list(self.also)}
 
 
 @dataclass
@@ -124,6 +128,10 @@ class Library:
         with index.snapshot():  # vectors and rows from one consistent state, even mid-update
             self.ids, stored = index.load_vectors()
             self.rows = index.photo_rows()
+            self.places = places_of(index)
+            groups = CopyStore(index).groups()
+            self._cutoff, stored_text, current = stored_cutoffs(index)
+            self._stored_text = stored_text if current else None
         self.vectors = VectorSearch(stored, cache=index.ann_cache() if len(stored) >= APPROXIMATE_FROM else None)
         self._position = {int(photo_id): position for position, photo_id in enumerate(self.ids)}
         # Fixed-width string arrays: filters become vectorised comparisons, not Python loops.
@@ -131,7 +139,7 @@ class Library:
         self._dates = np.array([(row.date_taken or "")[:10] for row in self.rows], dtype=str)
         self._cameras = np.array([row.camera.lower() for row in self.rows], dtype=str)
         self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=str)
-        self._folds = Folds(index.copy_groups(), self._position)
+        self._folds = Folds(groups, self._position, self.places)
         self._flags: dict[int, list[str]] = {}
 
     def flags(self, position: int) -> list[str]:
@@ -145,7 +153,8 @@ class Library:
     def _places(self) -> np.ndarray:
         """Each photo's place names, normalised for matching: built on the first --place search only
         (a third of a second per 100,000 GPS photos that no other query should pay)."""
-        return np.array([row.as_place().search_key() if row.country else "" for row in self.rows], dtype=str)
+        return np.array([place.search_key() if (place := self.places.get(row.id)) else "" for row in self.rows],
+                        dtype=str)
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike[str], embedder: Embedder | None = None, *,
@@ -289,7 +298,8 @@ class Library:
         if collapse:
             results = self._folds.results(self.rows, positions, scores, k, exclude)
         else:
-            results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)]
+            results = [Result(self.rows[p], float(s), place=self.places.get(self.rows[p].id))
+                       for p, s in zip(positions[:k], scores[:k], strict=True)]
         words = any(term.kind == "text" for term in terms)
         cutoff = self.cutoff if min_score == "auto" and not words else None
         text_cutoff = self.text_cutoff if min_score == "auto" and words else None
@@ -312,38 +322,18 @@ class Library:
     @property
     def cutoff(self) -> Cutoff | None:
         """This library's automatic cutoff, as measured when it was last indexed."""
-        stored = self.index.config().cutoff
-        return Cutoff.from_dict(stored) if stored else None
+        return self._cutoff
 
     @cached_property
     def text_cutoff(self) -> TextCutoff | None:
-        """This library's cutoff for text queries: measured on the first text query after the
-        library changed (generic words through the text model: a fraction of a second), then kept."""
-        config = self.index.config()
-        stored = config.text_cutoff
-        if stored and stored.get("generation") == config.generation:
-            return TextCutoff.from_dict(stored)
-        cutoff = measure_text(self.vectors.rows(np.arange(len(self))), self._probe_vectors(), config.generation)
-        try:
-            self.index.set_config(text_cutoff=cutoff.as_dict() if cutoff else None)
-        except sqlite3.Error:
-            pass  # a read-only index: measured again next time
-        return cutoff
-
-    def _probe_vectors(self) -> np.ndarray:
-        """The generic words through the text model; a label model (efficientnet-lite0) reads only
-        some of them, one by one."""
-        texts = [f"a photo of {probe}" for probe in TEXT_PROBES]
-        try:
-            return self.embedder.embed_texts(texts)
-        except NoTextEncoder:
-            readable = []
-            for text in texts:
-                try:
-                    readable.append(self.embedder.embed_texts([text])[0])
-                except NoTextEncoder:
-                    continue
-            return np.asarray(readable, dtype=np.float32).reshape(len(readable), -1)
+        """This library's cutoff for text queries, as the last index run measured it; for an index
+        that changed since (or was made by an older version), measured here on the first text
+        query (generic words through the text model: a fraction of a second) and not stored: a
+        search never writes to the index."""
+        if self._stored_text is not None:
+            return self._stored_text
+        return measure_text(self.vectors.rows(np.arange(len(self))), probe_vectors(self.embedder),
+                            self.index.config().generation)
 
     def _cut(self, results: list[Result], vector: np.ndarray, best: tuple[PhotoRow, float] | None,
              cutoff: Cutoff, notes: list[str]) -> list[Result]:
@@ -375,7 +365,9 @@ class Folds:
     """Which photos fold into one result: the copy groups the duplicate finder keeps in the index
     (copies into their keeper, keepers into their burst's keeper), by position in the library."""
 
-    def __init__(self, groups: list[tuple[int, int, str]], position: dict[int, int]) -> None:
+    def __init__(self, groups: list[tuple[int, int, str]], position: dict[int, int],
+                 places: dict[int, Place] | None = None) -> None:
+        self.places = places or {}
         self.root: dict[int, int] = {}
         self.kind: dict[int, str] = {}
         self.members: dict[int, list[int]] = {}
@@ -397,7 +389,7 @@ class Folds:
             seen.add(root)
             others = [m for m in self.members.get(root, ()) if m != position and m not in exclude]
             also = tuple(AlsoRow(path=rows[m].path, kind=self._kind(m, position)) for m in sorted(others))
-            results.append(Result(rows[position], float(score), also))
+            results.append(Result(rows[position], float(score), also, self.places.get(rows[position].id)))
             if len(results) == k:
                 break
         return results

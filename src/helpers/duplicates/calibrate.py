@@ -23,8 +23,8 @@ from ..images import LoadOptions, load_photo, make_thumbnail
 from ..index import PhotoIndex
 from ..models import Embedder
 from ..progress import progress_bar
-from . import DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
 from .edits import EDITS, edited_copies
+from .settings import CALIBRATION, DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
 from .verify import fingerprint, turn_free_signature, verify_both
 
 LOOK_ALIKES = 5  # library photos each copy is checked against as a hard negative
@@ -183,5 +183,4 @@ def calibrate(index: PhotoIndex, embedder: Embedder, *, sample: int = 20, target
 
 def store(index: PhotoIndex, calibration: Calibration) -> None:
     """Keep a calibration in the index: `dupes` then uses its threshold unless told otherwise."""
-    with index.transaction() as db:
-        index.set_config(db, dupes=calibration.as_dict())
+    index.set_stage_state(CALIBRATION, calibration.as_dict())

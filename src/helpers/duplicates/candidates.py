@@ -12,27 +12,16 @@ new or its content changed, against the whole library. Adding 1,000 photos to 10
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..index import PhotoIndex
+from .settings import CandidateSettings
+from .store import CopyStore
 from .verify import SIGNATURE_LENGTH, turn_free_signature
 
 NEIGHBOURS = 50  # candidates kept per photo: bounds the verification work in large look-alike sets
 BLOCK = 2048  # rows per block of the all-pairs computation (16 MB of float32 per block)
 NEW_BLOCK = 256  # new photos compared with the whole library at a time (256 x 100,000 floats: 100 MB)
-VERSION = 1  # of the way candidates are found: a change makes every stored pair be found again
-
-
-@dataclass(frozen=True)
-class CandidateSettings:
-    candidate_cosine: float
-    signature_cosine: float
-
-    def stamp(self) -> dict[str, float | int]:
-        return {"candidate_cosine": self.candidate_cosine, "signature_cosine": self.signature_cosine,
-                "version": VERSION}
 
 
 def pairs_above(vectors: np.ndarray, threshold: float, block: int = BLOCK) -> Iterator[tuple[np.ndarray, ...]]:
@@ -51,17 +40,18 @@ def pairs_above(vectors: np.ndarray, threshold: float, block: int = BLOCK) -> It
                 yield i + start, j + column_start, scores[i, j]
 
 
-def find_candidates(index: PhotoIndex, settings: CandidateSettings, neighbours: int = NEIGHBOURS) -> int:
+def find_candidates(store: CopyStore, settings: CandidateSettings, neighbours: int = NEIGHBOURS) -> int:
     """Find and store the candidate pairs of every photo that has none looked for yet (new or
     changed photos; all of them after the settings changed). Returns how many photos were new."""
-    if index.config().copies != settings.stamp():
-        index.reset_copies(settings.stamp())
-    new_ids = index.unsigned()
+    if store.settings_stamp() != settings.stamp():
+        store.reset(settings.stamp())
+    new_ids = store.unsigned()
     if not new_ids:
         return 0
+    index = store.index
     with index.snapshot():
         ids, stored = index.load_vectors()
-        known = index.signatures()
+        known = store.signatures()
     vectors = np.asarray(stored, dtype=np.float32)
     position = {int(photo_id): p for p, photo_id in enumerate(ids)}
     new = np.array([position[photo_id] for photo_id in new_ids if photo_id in position], dtype=np.int64)
@@ -80,7 +70,7 @@ def find_candidates(index: PhotoIndex, settings: CandidateSettings, neighbours: 
             closest = partners[np.argsort(-cosines[row, partners], kind="stable")[:neighbours]]
             for other in closest.tolist():
                 pairs[(min(photo, other), max(photo, other))] = round(float(cosines[row, other]), 5)
-    index.add_copy_candidates([(photo_id, signature.astype(np.float32).tobytes())
+    store.add_candidates([(photo_id, signature.astype(np.float32).tobytes())
                                for photo_id, signature in computed.items()],
                               [(int(ids[a]), int(ids[b]), cosine) for (a, b), cosine in pairs.items()])
     return len(new)

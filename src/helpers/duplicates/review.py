@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
-from . import DupesReport
+from .finder import DupesReport
 
 MANIFEST = "photo-search-moves.json"
 

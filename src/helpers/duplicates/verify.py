@@ -63,7 +63,7 @@ class Verdict:
     detail: float | None = None  # fine-detail agreement on the originals (`fine_detail`), when measured
     another_shot: bool = False  # the originals' fine detail says: two exposures, not one photograph
     scale: float = 1.0  # area in A's thumbnail of one pixel of B's thumbnail (see `content_scale`)
-    threshold: float | None = None  # the threshold it was made for (below it, B onto A only; no second look)
+    checked_from: float = 0.0  # the evidence is complete for thresholds from this one up (`answers`)
 
     def as_json(self) -> str:
         return json.dumps(asdict(self))
@@ -75,6 +75,13 @@ class Verdict:
     def reversed(self) -> Verdict:
         """The same verdict seen from B's side."""
         return replace(self, scale=1 / self.scale if self.scale else 0.0)
+
+    def answers(self, threshold: float) -> bool:
+        """Whether this evidence decides a pair at `threshold`. A pair is verified in both
+        directions, and looked at again on the originals, only when its first score reaches the
+        threshold it was checked for; below that it was refused after one direction, which also
+        settles any threshold above its score."""
+        return threshold >= self.checked_from or self.score < threshold
 
     @property
     def aligned(self) -> bool:

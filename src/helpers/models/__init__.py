@@ -167,14 +167,20 @@ def load_model(name: str | None = None, *, engine: str | None = None,
     model with one visible line when CLIP's weights cannot be fetched. `engine` (or
     PHOTO_SEARCH_ENGINE) picks what runs it: "onnx" or "torch"; by default ONNX Runtime on the CPU."""
     asked = chosen_model_name(name)
+    if asked is None and _DEFAULT_UNAVAILABLE:  # tried once in this process: no second wait, no second note
+        return _load_named(FALLBACK_MODEL, engine, announce)
     try:
         return _load_named(asked or DEFAULT_MODEL, engine, announce)
     except ModelUnavailable:
         if asked is not None:
             raise
+        _DEFAULT_UNAVAILABLE.append(True)
         announce(f"note: could not fetch the CLIP weights (offline?); using the offline {FALLBACK_MODEL} "
                  f"model instead (set {ENV_MODEL} to choose)")
         return _load_named(FALLBACK_MODEL, engine, announce)
+
+
+_DEFAULT_UNAVAILABLE: list[bool] = []  # the default's weights could not be had in this process
 
 
 def _load_named(name: str, engine: str | None, announce: Callable[[str], None]) -> Embedder:
