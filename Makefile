@@ -66,6 +66,7 @@ app: setup practice  ## the search app as a local web page (Voila, 127.0.0.1 onl
 bench: setup  ## speed figures (medians of several runs, rclip side by side), recorded in BENCHMARKS.md
 	$(PY) benchmarks/bench_decode.py
 	$(PY) benchmarks/bench_index.py
+	$(PY) benchmarks/bench_distinct.py
 	$(PY) benchmarks/bench_engines.py
 	$(PY) benchmarks/bench_search.py
 	$(PY) benchmarks/bench_cutoff.py

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.images.metadata import PhotoMetadata
 from helpers.index import PhotoIndex
-from helpers.metadata import PhotoMetadata
 from helpers.records import Batch, EmbeddedPhoto
 from helpers.scan import PhotoRecord
 from helpers.search import Filters, Library, Term

@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 import random
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 TESTDATA = Path(os.environ.get("PHOTO_SEARCH_TESTDATA", Path(__file__).resolve().parents[2] / "shared" / "photos"))
@@ -78,6 +80,47 @@ def build_shifted(out_dir: Path, per_photo: int = 36, seed: int = 0) -> Path:
                 crop = image.crop((left, top, left + width, top + height))
                 crop.save(out_dir / f"IMG_{number:04d}.jpg", quality=rng.randint(86, 93), exif=exif)
                 number += 1
+    marker.touch()
+    return out_dir
+
+
+# Caltech 101 holds a few copies of its own (the same photo at two sizes); a folder of distinct photos leaves them out.
+KNOWN_COPIES = {"caltech101/grand_piano/image_0006.jpg", "caltech101/grand_piano/image_0014.jpg",
+                "caltech101/grand_piano/image_0007.jpg", "caltech101/stop_sign/image_0005.jpg",
+                "caltech101/stop_sign/image_0014.jpg"}
+CAMERA = ("Google", "Pixel 7")
+
+
+def build_distinct(out_dir: Path, count: int = 300, *, camera_exif: bool = True, seed: int = 0) -> Path:
+    """`count` distinct camera-size photos, no copies among them: real web-size photos of
+    ../shared/photos/retrieval (never the same one twice) enlarged to about 12 MP, with sensor-like
+    noise, saved at quality 90. With `camera_exif`, each carries one phone's make and model and its
+    own capture time (minutes to hours after the one before), as a phone's camera roll does."""
+    marker = out_dir / f".complete-distinct-{count}-{camera_exif}-{seed}"
+    if marker.exists():
+        return out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    retrieval = TESTDATA / "retrieval"
+    sources = sorted(path for path in retrieval.rglob("*") if path.suffix.lower() in (".jpg", ".jpeg", ".png")
+                     and "full_resolution" not in path.parts
+                     and path.relative_to(retrieval).as_posix() not in KNOWN_COPIES)
+    rng = random.Random(seed)
+    noise = np.random.default_rng(seed)
+    taken = datetime(2024, 5, 1, 9, 0, 0)
+    for number, path in enumerate(rng.sample(sources, min(count, len(sources)))):
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+        scale = (12e6 / (image.width * image.height)) ** 0.5
+        big = np.asarray(image.resize((round(image.width * scale), round(image.height * scale)),
+                                      Image.Resampling.BICUBIC), dtype=np.int16)
+        big += noise.normal(0, 3, big.shape[:2])[:, :, None].astype(np.int16)  # luminance grain
+        exif = Image.Exif()
+        if camera_exif:
+            taken += timedelta(minutes=rng.randint(11, 600))
+            exif[0x010F], exif[0x0110] = CAMERA
+            exif.get_ifd(0x8769)[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")
+        Image.fromarray(np.clip(big, 0, 255).astype(np.uint8)).save(out_dir / f"PXL_{number:04d}.jpg", quality=90,
+                                                                    exif=exif)
     marker.touch()
     return out_dir
 

@@ -151,7 +151,7 @@ def test_a_second_run_waits_then_finds_nothing_left(tmp_path: Path, practice_lib
 
 def test_a_run_that_cannot_get_the_index_says_so(tmp_path: Path, practice_library: Path) -> None:
     index = tmp_path / "index"
-    busy = f"another photo-search run \\(process {os.getpid()}\\) is updating"
+    busy = f"another photo-search run \\(process {os.getpid()}: starting\\) is updating"
     with PhotoIndex.open(index, create=True) as held, held.writer(), pytest.raises(IndexBusy, match=busy), \
             PhotoIndex.open(index) as second, second.writer(wait=0.3):
         pass

@@ -220,3 +220,27 @@ def _indexed(index_dir: Path) -> int:
             return db.execute("SELECT count(*) FROM photos WHERE status = 'indexed'").fetchone()[0]
     except sqlite3.Error:
         return 0
+
+
+def test_search_answers_while_indexing_runs_and_says_how_far_it_got(tmp_path: Path, photos: Path,
+                                                                    photo_search: PhotoSearch) -> None:
+    library = tmp_path / "photos"
+    shutil.copytree(photos / "retrieval" / "caltech101", library)
+    index_dir = tmp_path / "index"
+    run = subprocess.Popen([sys.executable, "-m", "helpers", "index", str(library), "--index", str(index_dir),
+                            "--model", "efficientnet-lite0", "--batch-size", "4"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while _indexed(index_dir) < 12 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    query = next(library.rglob("*.jpg"))
+    during = photo_search("search", "--index", str(index_dir), "--image", str(query), "--min-score", "0", "--json")
+    still_running = run.poll() is None
+    run.wait(timeout=600)
+    assert during.returncode == 0, during.stderr
+    answer = json.loads(during.stdout)
+    assert answer["results"]
+    if still_running:  # on a very fast machine the run may have ended meanwhile
+        assert "indexing is in progress" in answer["note"] and "process" in answer["note"], answer["note"]
+    after = json.loads(photo_search("search", "--index", str(index_dir), "--image", str(query), "--json").stdout)
+    assert "indexing is in progress" not in (after["note"] or "")

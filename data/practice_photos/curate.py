@@ -98,6 +98,7 @@ def main(photos: Path) -> None:
                 saved=datetime(2021, 4, 10, 14, 0) + timedelta(minutes=3 * n))
     # Days out and things at home, on a compact camera: DSC names, no words to search by.
     number = 1000
+    shots: list[tuple[str, str, str, datetime]] = []  # (source, target, group, taken)
     for album, classes in CALTECH_EVENTS.items():
         day = datetime.strptime(album.split("/")[1][:7] + "-12 10:00", "%Y-%m-%d %H:%M")
         for category in classes:
@@ -105,8 +106,14 @@ def main(photos: Path) -> None:
             for source in [s for s in sources if f"{category}/{s.name}" not in SKIP][:PER_CLASS]:
                 number += 1
                 day += timedelta(minutes=11)
-                put(str(source.relative_to(photos)), f"{album}/DSC0{number}.jpg", WORDS.get(category, category),
-                    taken=day, camera=("Sony", "DSC-W800"))
+                shots.append((str(source.relative_to(photos)), f"{album}/DSC0{number}.jpg",
+                              WORDS.get(category, category), day))
+    # A copy keeps the capture time of the photo it copies (a camera never takes one photo twice).
+    taken_at = {source.split("caltech101/")[-1]: taken for source, _, _, taken in shots}
+    for source, target, group, taken in shots:
+        original = FOUND_COPIES.get(source.split("caltech101/")[-1])
+        put(source, target, group, taken=taken_at.get(original, taken) if original else taken,
+            camera=("Sony", "DSC-W800"))
     # The phone's camera roll: people, food, streets, each photo its own group, with a caption.
     captions = _first_captions(photos)
     roll = datetime(2024, 3, 2, 12, 0, 0)

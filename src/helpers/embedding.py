@@ -18,7 +18,7 @@ from PIL import Image
 
 from .errors import BadInput, PhotoSkipped
 from .images import LoadOptions, load_photo, make_thumbnail
-from .metadata import PhotoMetadata
+from .images.metadata import PhotoMetadata
 from .models import Embedder
 from .models.handle import ModelHandle
 from .options import DEFAULT_OPTIONS, IndexOptions

@@ -14,8 +14,8 @@ from typing import Any
 from .cleaning import photo_flags, row_flags, sharpness
 from .errors import PhotoSkipped
 from .images import LoadOptions, load_photo
+from .images.metadata import PhotoMetadata
 from .index import PhotoIndex
-from .metadata import PhotoMetadata
 from .progress import progress_bar
 from .scan import PhotoRecord, ScanResult, Skipped, scan
 from .stages.places import places_of

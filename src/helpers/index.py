@@ -28,7 +28,7 @@ from typing import IO, Any, Self
 import numpy as np
 
 from .errors import VANISHED, BadInput, IndexBusy, IndexUnusable, quoted, write_failed
-from .metadata import PhotoMetadata
+from .images.metadata import PhotoMetadata
 from .records import Batch
 from .scan import PhotoRecord, Skipped
 
@@ -198,6 +198,7 @@ class PhotoIndex:
     def __init__(self, folder: Path, connection: sqlite3.Connection) -> None:
         self.folder = folder
         self.db = connection
+        self._lock: IO[str] | None = None  # the lock file while this process holds the writer lock
 
     @classmethod
     def open(cls, folder: str | os.PathLike[str], *, create: bool = False) -> PhotoIndex:
@@ -244,14 +245,32 @@ class PhotoIndex:
                     handle.seek(0)
                     raise IndexBusy(str(self.folder), handle.read().strip() or "another process")
                 time.sleep(0.1)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"process {os.getpid()}")
-            handle.flush()
+            self._lock = handle
+            self.note_progress("starting")
             try:
                 yield
             finally:
+                self._lock = None
                 _unlock(handle)
+
+    def note_progress(self, doing: str) -> None:
+        """Say in the lock file how far this run has got, for a search meanwhile (`indexing_status`)."""
+        if self._lock is not None:
+            self._lock.seek(0)
+            self._lock.truncate()
+            self._lock.write(f"process {os.getpid()}: {doing}")
+            self._lock.flush()
+
+    def indexing_status(self) -> str | None:
+        """What an updating run (another process, or this one) says it is doing, or None when none runs."""
+        try:
+            with open(self.folder / LOCK_NAME) as handle:
+                if _try_lock(handle):
+                    _unlock(handle)
+                    return None
+                return handle.read().strip() or "another process"
+        except OSError:
+            return None  # no lock file (no run ever), or one this process may not read
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

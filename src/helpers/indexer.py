@@ -107,7 +107,8 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
             if not root.is_dir():
                 raise BadInput(f"the photo folder {root} went away during indexing (unplugged?); the photos "
                                "indexed so far are kept, and the next run resumes")
-            for stage, seconds in run_stages(index, StageContext(model.get, progress)).items():
+            context = StageContext(model.get, progress, release_model=model.release)
+            for stage, seconds in run_stages(index, context).items():
                 summary.stages.seconds[stage] = seconds
         summary.model = index.model_id or ""
         summary.removed = len(plan.removed)
@@ -122,6 +123,7 @@ def _embed(index: PhotoIndex, root: Path, plan: _Plan, model: ModelHandle, optio
            summary: UpdateSummary, progress: bool) -> None:
     """Decode and embed what the plan says, committing batch by batch."""
     embed_started = time.perf_counter()
+    index.note_progress(f"embedding 0 of {len(plan.to_embed)} photos")
     for batch in embed_records(root, plan.to_embed, model, options, decode_side=model.side,
                                total=len(plan.to_embed), progress=progress, times=summary.stages):
         if summary.embedded == 0:
@@ -131,6 +133,7 @@ def _embed(index: PhotoIndex, root: Path, plan: _Plan, model: ModelHandle, optio
         summary.stages.add("write", writing)
         summary.embedded += len(batch.embedded)
         summary.added += sum(item.record.rel_path in plan.new_paths for item in batch.embedded)
+        index.note_progress(f"embedding {summary.embedded} of {len(plan.to_embed)} photos")
     summary.updated = summary.embedded - summary.added
     summary.embed_seconds = time.perf_counter() - embed_started
 

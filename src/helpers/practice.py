@@ -24,7 +24,7 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from . import formats
+from .images import formats
 
 VERSION = 4
 MANIFEST = ".practice.json"

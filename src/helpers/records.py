@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metadata import PhotoMetadata
+from .images.metadata import PhotoMetadata
 from .scan import PhotoRecord
 
 

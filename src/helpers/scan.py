@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from . import formats
 from .errors import BadInput, quoted
+from .images import formats
 
 # Folders that hold thumbnails, trash or NAS/OS bookkeeping, never a person's photos.
 CLUTTER_DIRS = frozenset({

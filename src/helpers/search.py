@@ -140,6 +140,7 @@ class Library:
         self._cameras = np.array([row.camera.lower() for row in self.rows], dtype=str)
         self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=str)
         self._folds = Folds(groups, self._position, self.places)
+        self.indexing = index.indexing_status()  # a run updating this index right now, and how far it got
         self._flags: dict[int, list[str]] = {}
 
     def flags(self, position: int) -> list[str]:
@@ -277,6 +278,9 @@ class Library:
         if k < 1:
             raise BadInput("k must be at least 1")
         vector, exclude, notes = self.query_vector(terms)
+        if self.indexing:
+            notes.insert(0, f"indexing is in progress ({self.indexing}): these results cover the photos indexed "
+                            "so far")
         mask = self.allowed(filters)
         if exclude:
             mask = np.ones(len(self.ids), dtype=bool) if mask is None else mask.copy()

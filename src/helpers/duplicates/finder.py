@@ -17,8 +17,8 @@ from typing import Any, Literal, Self, TypedDict
 
 from ..errors import PhotoSkipped
 from ..images import LoadOptions, load_photo
+from ..images.metadata import subsecond_taken
 from ..index import PhotoIndex, PhotoRow
-from ..metadata import subsecond_taken
 from ..progress import progress_counter
 from ..scan import full_hash
 from .candidates import find_candidates
@@ -204,7 +204,7 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
 
     def confirm(keeper: int, others: list[int]) -> dict[int, Member]:
         members = {o: Member(rows[o].path, 1.0, "exact") for o in others if _key(keeper, o) in exact}
-        unknown = [o for o in others if o not in members]
+        unknown = [o for o in others if o not in members and not other_shots(rows[keeper], rows[o])]
         for other, verdict in zip(unknown, verifier.verdicts(keeper, unknown), strict=True):
             cosine = candidates.get(_key(keeper, other)) or float(vectors[keeper] @ vectors[other])  # re-keyed
             kind = pair_kind(rows[keeper], rows[other], verdict, cosine, settings.threshold, root)
@@ -396,19 +396,38 @@ def pair_kind(a: PhotoRow, b: PhotoRow, verdict: Verdict, cosine: float, thresho
     return None
 
 
+def other_shots(a: PhotoRow, b: PhotoRow) -> bool:
+    """Two shots of one camera, told apart by the time it recorded for each, more than a burst
+    apart: neither a copy of the other nor a burst, whatever their pixels say, so the pair needs no
+    keypoints. (An edited copy keeps its original's capture time; a messenger or screenshot drops
+    it; a photo of a print is taken by another camera.) In a camera library this decides almost
+    every candidate pair for nothing."""
+    if a.date_source != "DateTimeOriginal" or b.date_source != "DateTimeOriginal" or not a.camera \
+            or a.camera != b.camera:
+        return False
+    apart = _seconds_apart(a, b)
+    return apart is not None and apart > BURST_SECONDS
+
+
+def _seconds_apart(a: PhotoRow, b: PhotoRow) -> float | None:
+    try:
+        first, second = datetime.fromisoformat(a.date_taken or ""), datetime.fromisoformat(b.date_taken or "")
+    except ValueError:
+        return None
+    if (first.tzinfo is None) != (second.tzinfo is None):
+        first, second = first.replace(tzinfo=None), second.replace(tzinfo=None)
+    return abs((first - second).total_seconds())
+
+
 def _shot_apart(a: PhotoRow, b: PhotoRow, photos_root: Path | None) -> bool:
     """Both cameras recorded when they took the photo, and the times differ by a little: a
     burst or a re-take (to the fraction of a second where both files record it). An edited copy
     keeps the original's time; one re-dated by years was re-saved, not shot again."""
     if a.date_source != "DateTimeOriginal" or b.date_source != "DateTimeOriginal":
         return False
-    try:
-        first, second = datetime.fromisoformat(a.date_taken or ""), datetime.fromisoformat(b.date_taken or "")
-    except ValueError:
+    apart = _seconds_apart(a, b)
+    if apart is None:
         return False
-    if (first.tzinfo is None) != (second.tzinfo is None):
-        first, second = first.replace(tzinfo=None), second.replace(tzinfo=None)
-    apart = abs((first - second).total_seconds())
     if apart >= 1:
         return apart <= BURST_SECONDS
     if photos_root is None:

@@ -41,7 +41,6 @@ ENV_CACHE = "PHOTO_SEARCH_CACHE"
 MANIFEST = "manifest.json"
 MIN_COSINE = 0.9999
 OPSET = 17
-TOWERS = ("image", "text")
 
 
 def cache_root() -> Path:

@@ -8,7 +8,7 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Self
 
-from . import ENV_MODEL, input_side, load_model
+from .catalogue import ENV_MODEL, input_side, load_model
 from .embedder import Embedder
 from .engines import ENV_ENGINE, chosen_engine
 
@@ -56,6 +56,13 @@ class ModelHandle:
             assert self._future is not None
             self._embedder = self._future.result()
         return self._embedder
+
+    def release(self) -> None:
+        """Let this handle's hold on the network go, so its memory can be returned (a later `get()`
+        loads it again)."""
+        if self._future is not None:
+            self._future.result()  # a load in flight finishes first
+        self._embedder, self._future = None, None
 
     def close(self) -> None:
         if self._pool is not None:

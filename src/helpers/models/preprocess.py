@@ -44,8 +44,8 @@ class Preprocess:
         return int(self.size / self.crop_fraction + 1e-9)
 
     def crop(self, image: Image.Image) -> np.ndarray:
-        """RGB image -> uint8 array (size, size, 3). Runs on the decode threads; uint8 keeps the
-        look-ahead queue four times smaller than float32."""
+        """RGB image -> uint8 array (size, size, 3), on the model side just before a batch runs
+        (`embedding`); `normalise` turns a stack of them into the network's float input."""
         resample = _FILTERS[self.interpolation]
         if self.resize_mode == "squash":
             return _as_array(_resize(image, (self.size, self.size), resample))

@@ -19,6 +19,7 @@ class CopiesStage:
     name = STAGE
     version = CANDIDATES_VERSION
     tables = TABLES
+    uses_model = False
 
     def run(self, index: PhotoIndex, context: StageContext) -> None:
         store = CopyStore(index)

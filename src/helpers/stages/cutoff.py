@@ -1,36 +1,35 @@
 """The cutoff stage: this library's "no close matches" levels (`helpers.relevance`), measured
 again whenever the set of photos changed, for photo queries and for text queries.
 
-The text level needs the generic probe words through the text model; their vectors are kept per
-model, so a run that only removed or moved photos measures again without loading the model.
+The text level needs the generic probe words through the text model. Their vectors depend on the
+model alone, so they are kept beside the model's export in the cache folder: measuring again (a run
+that only removed or moved photos, a new index of another folder) needs no model at all.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..index import PhotoIndex
+from ..models.export import cache_root
 from ..relevance import MIN_PHOTOS, Cutoff, TextCutoff, measure, measure_text, probe_vectors
 
 if TYPE_CHECKING:
     from .runner import StageContext
 
 NAME = "cutoff"
-TABLES = {0: """
-CREATE TABLE cutoff_probes (
-    fingerprint TEXT PRIMARY KEY,   -- the model's weights fingerprint
-    vectors BLOB NOT NULL,          -- float32, one row per probe the model could read
-    count INTEGER NOT NULL
-)
-"""}
+PROBES_FOLDER = "probes"  # in the cache folder: one .npy per model fingerprint
+TABLES: dict[int, str] = {}  # its state is one value (`stage_state`); no tables of its own
 
 
 class CutoffStage:
     name = NAME
     version = 1
     tables = TABLES
+    uses_model = True
 
     def run(self, index: PhotoIndex, context: StageContext) -> None:
         config = index.config()
@@ -46,16 +45,20 @@ class CutoffStage:
                                           "text": text.as_dict() if text else None})
 
     def _probes(self, index: PhotoIndex, context: StageContext) -> np.ndarray:
-        fingerprint = index.config().fingerprint or ""
-        row = index.db.execute("SELECT vectors, count FROM cutoff_probes WHERE fingerprint = ?",
-                               (fingerprint,)).fetchone()
-        if row:
-            count = int(row[1])
-            return np.frombuffer(row[0], dtype=np.float32).reshape(count, -1) if count else np.zeros((0, 0))
+        path = cache_root() / PROBES_FOLDER / f"{index.config().fingerprint or 'unknown'}.npy"
+        try:
+            return np.load(path)
+        except (OSError, ValueError):
+            pass  # not measured on this machine yet (or a damaged file): measured now
         probes = probe_vectors(context.model())
-        with index.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO cutoff_probes (fingerprint, vectors, count) VALUES (?, ?, ?)",
-                       (fingerprint, probes.astype(np.float32).tobytes(), len(probes)))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.partial")
+            with open(partial, "wb") as handle:
+                np.save(handle, probes)
+            os.replace(partial, path)
+        except OSError:
+            pass  # a read-only cache: measured again next time
         return probes
 
 

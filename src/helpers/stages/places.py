@@ -26,6 +26,7 @@ class PlacesStage:
     name = NAME
     version = 1
     tables = TABLES
+    uses_model = False
 
     def run(self, index: PhotoIndex, context: StageContext) -> None:
         """Place every photo not processed yet; the town table loads only when one has GPS."""

@@ -9,16 +9,14 @@ photo comes out upright, as the camera recorded its orientation.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
 
-from .errors import ImageTooLarge, PhotoSkipped
+from ..errors import ImageTooLarge, PhotoSkipped
 from .metadata import raw_metadata
-
-if TYPE_CHECKING:
-    from .images import LoadedPhoto, LoadOptions
+from .photo import LoadedPhoto, LoadOptions, shrink_to_min_side
 
 # LibRaw's `flip` (0, 3, 5, 6) as the transpose that turns stored pixels upright.
 _UPRIGHT = {3: Image.Transpose.ROTATE_180, 5: Image.Transpose.ROTATE_90, 6: Image.Transpose.ROTATE_270}
@@ -27,8 +25,6 @@ FULL_SIZE = 0.9  # a preview at least this share of the sensor's size counts as 
 
 def load_raw(handle: BinaryIO, name: str, format_name: str, mtime_ns: int, options: LoadOptions) -> LoadedPhoto:
     import rawpy
-
-    from .images import LoadedPhoto, shrink_to_min_side
 
     data = handle.read()
     try:

@@ -9,16 +9,16 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
+from ..errors import VANISHED, ImageTooLarge, PhotoSkipped, UnsupportedFormat
 from . import formats
-from .errors import VANISHED, ImageTooLarge, PhotoSkipped, UnsupportedFormat
-from .metadata import PhotoMetadata, exif_orientation, file_time_metadata, read_metadata
+from .metadata import exif_orientation, file_time_metadata, read_metadata
+from .photo import LoadedPhoto, LoadOptions, shrink_to_min_side
 
 # Pillow only *warns* at MAX_IMAGE_PIXELS and *raises* at twice that, with its own global
 # limit. We switch its check off and apply our own per-call cap (`LoadOptions.max_megapixels`)
@@ -48,33 +48,6 @@ _WHITE = (255, 255, 255)
 
 
 # A 250-megapixel photo decodes in about 1.4 GB; a decompression bomb claims thousands of megapixels.
-DEFAULT_MAX_MEGAPIXELS = 250.0
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """How to decode.
-
-    `min_side`: the smallest side the caller needs. JPEGs are decoded by DCT scaling (1/2, 1/4,
-    1/8) to the smallest size that is still at least this big, and every image is then
-    shrunk so its shorter side equals `min_side`. None keeps full resolution.
-    `max_megapixels`: larger images are reported, not decoded (memory grows with pixels).
-    """
-
-    min_side: int | None = None
-    max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
-
-
-@dataclass
-class LoadedPhoto:
-    """Upright RGB pixels of one photo plus what the file says about itself."""
-
-    image: Image.Image
-    format: str
-    metadata: PhotoMetadata
-    notes: list[str] = field(default_factory=list)
-
-
 def load_photo(path: str | os.PathLike[str], options: LoadOptions = LoadOptions(), *,
                display_path: str | None = None, mtime_ns: int | None = None) -> LoadedPhoto:
     """Decode `path` into an upright RGB image, or raise PhotoSkipped with the reason.
@@ -233,37 +206,6 @@ def _to_uint8(values: np.ndarray) -> np.ndarray:
         return ((finite - low) * (255 / span) + 0.5).astype(np.uint8)
     top = 255 if values.max(initial=0) <= 255 else 65535
     return (values.astype(np.uint32) * 255 // top).clip(0, 255).astype(np.uint8)
-
-
-THUMBNAIL_SIDE = 256  # the longer side of cached thumbnails: enough for grids and galleries
-THUMBNAIL_QUALITY = 82
-
-
-def make_thumbnail(image: Image.Image) -> bytes:
-    """A small JPEG of an upright photo, cached in the index: grids and galleries never reopen originals."""
-    thumbnail = image.copy()
-    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BICUBIC)
-    buffer = io.BytesIO()
-    thumbnail.save(buffer, "JPEG", quality=THUMBNAIL_QUALITY)
-    return buffer.getvalue()
-
-
-def shrink_to_min_side(image: Image.Image, min_side: int) -> Image.Image:
-    """Resize (down only) so the shorter side is `min_side`; aspect ratio kept. One antialiased
-    bicubic resize with torchvision's size rounding, as open_clip and timm do: the model's own
-    transform then has nothing left to resize, and its pixel grid is exactly theirs."""
-    if min(image.size) <= min_side:
-        return image
-    return image.resize(short_side_size(image.size, min_side), Image.Resampling.BICUBIC)
-
-
-def short_side_size(size: tuple[int, int], short_side: int) -> tuple[int, int]:
-    """torchvision's Resize(int): the short side becomes `short_side`, the long side is truncated
-    (not rounded: a one-pixel difference shifts the whole resampling grid)."""
-    width, height = size
-    if width <= height:
-        return short_side, int(short_side * height / width)
-    return int(short_side * width / height), short_side
 
 
 def _decode_with_tifffile(handle: BinaryIO, name: str, mtime_ns: int, options: LoadOptions,
