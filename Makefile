@@ -30,8 +30,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)  ## create .venv and install pinned requirements (only when they change)
 
-$(PRACTICE_STAMP): $(STAMP) src/helpers/practice.py data/practice_photos/photos.csv
-	$(PY) -m helpers.practice $(PRACTICE)
+$(PRACTICE_STAMP): $(STAMP) src/helpers/course/practice.py data/practice_photos/photos.csv
+	$(PY) -m helpers.course.practice $(PRACTICE)
 
 practice: $(PRACTICE_STAMP)  ## build data/practice_library from the photos in data/practice_photos
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import practice
+from helpers.course import practice
 
 PROJECT = Path(__file__).resolve().parents[1]
 # ONNX exports made by the tests (and the notebooks they run) stay inside the project, not ~/.cache.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from helpers import practice
+from helpers.course import practice
 from helpers.health import health_report
 
 

@@ -5,7 +5,7 @@ as a person's photo folder. Run once from the project root, with ../shared besid
 
 It writes `library/` (the photos, long side <= 1024 px), `photos.csv` (each photo's group, source,
 licence and credit) and `ATTRIBUTION.md`. Users never run it: the output is committed, and
-`python -m helpers.practice` builds the practice library from it without any network or test data.
+`python -m helpers.course.practice` builds the practice library from it without any network or test data.
 Pixels are only resized and re-encoded. Dates and camera names are assigned here (the source files
 carry none), except the Lund trip, whose capture times and GPS are the photographer's own.
 """

@@ -17,8 +17,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import BadInput, PhotoSearchError
 from . import practice
-from .errors import BadInput, PhotoSearchError
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=int, default=1200, help="seconds a cell may take (default: 1200)")
     commands.add_parser("exercises", help="write exercises/: the chapters with their solutions blanked")
     args = parser.parse_args(argv)
-    checkout = Path(__file__).resolve().parents[2]  # src/helpers/course.py in the course folder
+    checkout = Path(__file__).resolve().parents[3]  # src/helpers/course/chapters.py in the course folder
     project = checkout if (checkout / "notebooks").is_dir() else Path.cwd()
     try:
         if args.command == "exercises":
@@ -143,6 +143,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -7,7 +7,7 @@ phone photos, things for sale, downloads and a screenshot; and the copies a libr
 copy, a thumbnail), a burst with one shaky frame, and three broken files. A hidden manifest
 records what each file is, so chapters and tests can check themselves against the truth.
 
-Run: python -m helpers.practice data/practice_library
+Run: python -m helpers.course.practice data/practice_library
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from pathlib import Path
 
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from .images import formats
+from ..images import formats
 
-VERSION = 4
+VERSION = 5  # bumped whenever the committed photos or the generated copies change: a built library is rebuilt
 MANIFEST = ".practice.json"
 DEFAULT_LOCATION = Path("data/practice_library")
-SOURCE = Path(__file__).resolve().parents[2] / "data" / "practice_photos"
+SOURCE = Path(__file__).resolve().parents[3] / "data" / "practice_photos"
 # The chapters' example query: a kangaroo whose raw-pixel neighbours are other subjects, and whose
 # embedding neighbours are the other kangaroos (chapter 0 shows both).
 EXAMPLE = "2022/2022-05 zoo and aquarium/DSC01001.jpg"
