@@ -18,6 +18,7 @@ def test_a_chapter_runs_with_python_alone() -> None:
     done = subprocess.run([sys.executable, "-m", "helpers.course", "run", "00"], check=False, cwd=PROJECT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
+    assert "without encryption" not in done.stderr and "Parent appears" not in done.stderr, done.stderr
     assert page.exists() and "Chapter 0" in page.read_text(encoding="utf-8")
     assert (PROJECT / "outputs" / "00_setup.ipynb").exists()
 
