@@ -243,7 +243,7 @@ class SearchApp:
         self.detail_image.value = self._detail_picture(result.photo)
         row = result.photo
         self.detail_facts = {"file": row.path, "folder": row.folder or "(top)",
-                             "date taken": date_in_words(row.date_taken), "place": str(result.place or "unknown"),
+                             "date taken": date_in_words(row.date_taken), "place": result.place_name or "unknown",
                              "camera": row.camera or "unknown", "size": f"{row.width} x {row.height}",
                              "score": f"{result.score:.3f}"}
         self.detail_text.value = "<table>" + "".join(

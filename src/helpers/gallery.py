@@ -25,8 +25,7 @@ def write_gallery(library: Library, query: Term, out: str | os.PathLike[str], *,
     if root is not None and (out == root or root in out.parents):
         raise BadInput(f"{out} is inside the photo folder; write the gallery somewhere else")
     outcome = library.search([query], k=k)
-    results = [GalleryItem(r.photo.path, r.score, library.index.thumbnail(r.photo.id),
-                           str(r.place) if r.place else None,
+    results = [GalleryItem(r.photo.path, r.score, library.index.thumbnail(r.photo.id), r.place_name,
                            tuple(item["path"] for item in r.also)) for r in outcome.results]
     if query.kind == "text":
         title, picture = f'"{query.value}"', None

@@ -11,7 +11,7 @@ import os
 import re
 import shlex
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -27,9 +27,9 @@ from .images import LoadOptions, load_photo, load_photo_bytes
 from .index import PhotoIndex, PhotoRow
 from .models import Embedder, load_model
 from .places import Place, query_patterns
-from .relevance import Cutoff, TextCutoff, measure_text, probe_vectors
+from .relevance import Cutoff, TextCutoff, measure_text
 from .scan import exists, hash_bytes, hash_file
-from .stages.cutoff import stored_cutoffs
+from .stages.cutoff import probes_of, stored_cutoffs
 from .stages.places import places_of
 from .vectors import APPROXIMATE_FROM, VectorSearch
 
@@ -93,8 +93,12 @@ class Result:
 
     def as_dict(self) -> ResultRow:
         return {"path": self.photo.path, "score": round(self.score, 4), "date": self.photo.date_taken,
-                "folder": self.photo.folder, "place": str(self.place) if self.place else None,
-                "also": list(self.also)}
+                "folder": self.photo.folder, "place": self.place_name, "also": list(self.also)}
+
+    @property
+    def place_name(self) -> str | None:
+        """"Lund, Skåne, Sweden", or None for a photo without GPS or far from any town."""
+        return str(self.place) if self.place else None
 
 
 @dataclass
@@ -139,7 +143,7 @@ class Library:
         self._dates = np.array([(row.date_taken or "")[:10] for row in self.rows], dtype=str)
         self._cameras = np.array([row.camera.lower() for row in self.rows], dtype=str)
         self._hashes = np.array([row.content_hash or "" for row in self.rows], dtype=str)
-        self._folds = Folds(groups, self._position, self.places)
+        self._folds = Folds(groups, self._position)
         self.indexing = index.indexing_status()  # a run updating this index right now, and how far it got
         self._flags: dict[int, list[str]] = {}
 
@@ -302,8 +306,8 @@ class Library:
         if collapse:
             results = self._folds.results(self.rows, positions, scores, k, exclude)
         else:
-            results = [Result(self.rows[p], float(s), place=self.places.get(self.rows[p].id))
-                       for p, s in zip(positions[:k], scores[:k], strict=True)]
+            results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)]
+        results = [replace(result, place=self.places.get(result.photo.id)) for result in results]
         words = any(term.kind == "text" for term in terms)
         cutoff = self.cutoff if min_score == "auto" and not words else None
         text_cutoff = self.text_cutoff if min_score == "auto" and words else None
@@ -332,12 +336,13 @@ class Library:
     def text_cutoff(self) -> TextCutoff | None:
         """This library's cutoff for text queries, as the last index run measured it; for an index
         that changed since (or was made by an older version), measured here on the first text
-        query (generic words through the text model: a fraction of a second) and not stored: a
+        query (the generic words' vectors, kept per model in the cache folder) and not stored: a
         search never writes to the index."""
         if self._stored_text is not None:
             return self._stored_text
-        return measure_text(self.vectors.rows(np.arange(len(self))), probe_vectors(self.embedder),
-                            self.index.config().generation)
+        config = self.index.config()
+        probes = probes_of(config.fingerprint, lambda: self.embedder)
+        return measure_text(self.vectors.rows(np.arange(len(self))), probes, config.generation)
 
     def _cut(self, results: list[Result], vector: np.ndarray, best: tuple[PhotoRow, float] | None,
              cutoff: Cutoff, notes: list[str]) -> list[Result]:
@@ -369,9 +374,7 @@ class Folds:
     """Which photos fold into one result: the copy groups the duplicate finder keeps in the index
     (copies into their keeper, keepers into their burst's keeper), by position in the library."""
 
-    def __init__(self, groups: list[tuple[int, int, str]], position: dict[int, int],
-                 places: dict[int, Place] | None = None) -> None:
-        self.places = places or {}
+    def __init__(self, groups: list[tuple[int, int, str]], position: dict[int, int]) -> None:
         self.root: dict[int, int] = {}
         self.kind: dict[int, str] = {}
         self.members: dict[int, list[int]] = {}
@@ -393,7 +396,7 @@ class Folds:
             seen.add(root)
             others = [m for m in self.members.get(root, ()) if m != position and m not in exclude]
             also = tuple(AlsoRow(path=rows[m].path, kind=self._kind(m, position)) for m in sorted(others))
-            results.append(Result(rows[position], float(score), also, self.places.get(rows[position].id)))
+            results.append(Result(rows[position], float(score), also))
             if len(results) == k:
                 break
         return results

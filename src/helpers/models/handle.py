@@ -10,7 +10,7 @@ from typing import Self
 
 from .catalogue import ENV_MODEL, input_side, load_model
 from .embedder import Embedder
-from .engines import ENV_ENGINE, chosen_engine
+from .engines import chosen_engine
 
 
 def chosen_model(explicit: str | None, existing: str | None, *, switching: bool = False) -> str | None:
@@ -29,7 +29,7 @@ class ModelHandle:
 
     def __init__(self, name: str | None, engine: str | None = None, embedder: Embedder | None = None) -> None:
         self.name = embedder.id if embedder else name
-        self.engine = embedder.engine if embedder else chosen_engine(engine or os.environ.get(ENV_ENGINE))
+        self.engine = embedder.engine if embedder else chosen_engine(engine)
         self._embedder = embedder
         self._future: Future[Embedder] | None = None
         self._pool: ThreadPoolExecutor | None = None

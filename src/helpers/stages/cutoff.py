@@ -9,11 +9,13 @@ that only removed or moved photos, a new index of another folder) needs no model
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..index import PhotoIndex
+from ..models import Embedder
 from ..models.export import cache_root
 from ..relevance import MIN_PHOTOS, Cutoff, TextCutoff, measure, measure_text, probe_vectors
 
@@ -38,28 +40,31 @@ class CutoffStage:
             return
         _, vectors = index.load_vectors()
         image = measure(vectors, config.generation)
-        text = measure_text(vectors, self._probes(index, context), config.generation) \
+        text = measure_text(vectors, probes_of(config.fingerprint, context.model), config.generation) \
             if len(vectors) >= MIN_PHOTOS else None
         index.set_stage_state(self.name, {"generation": config.generation, "version": self.version,
                                           "image": image.as_dict() if image else None,
                                           "text": text.as_dict() if text else None})
 
-    def _probes(self, index: PhotoIndex, context: StageContext) -> np.ndarray:
-        path = cache_root() / PROBES_FOLDER / f"{index.config().fingerprint or 'unknown'}.npy"
-        try:
-            return np.load(path)
-        except (OSError, ValueError):
-            pass  # not measured on this machine yet (or a damaged file): measured now
-        probes = probe_vectors(context.model())
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.partial")
-            with open(partial, "wb") as handle:
-                np.save(handle, probes)
-            os.replace(partial, path)
-        except OSError:
-            pass  # a read-only cache: measured again next time
-        return probes
+
+def probes_of(fingerprint: str | None, model: Callable[[], Embedder]) -> np.ndarray:
+    """The probe words' vectors for the model with this weights fingerprint: from the cache folder,
+    else through `model()` (loaded only then) and kept there for every later index and search."""
+    path = cache_root() / PROBES_FOLDER / f"{fingerprint or 'unknown'}.npy"
+    try:
+        return np.load(path)
+    except (OSError, ValueError):
+        pass  # not measured on this machine yet (or a damaged file): measured now
+    probes = probe_vectors(model())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        with open(partial, "wb") as handle:
+            np.save(handle, probes)
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only cache: measured again next time
+    return probes
 
 
 def stored_cutoffs(index: PhotoIndex) -> tuple[Cutoff | None, TextCutoff | None, bool]:
