@@ -136,9 +136,12 @@ def test_an_index_folder_that_cannot_be_created_is_one_line(tmp_path: Path, prac
 def test_a_second_run_waits_then_finds_nothing_left(tmp_path: Path, practice_library: Path,
                                                     photo_search: PhotoSearch) -> None:
     load_model("efficientnet-lite0")  # the one-time export, so both runs start alike
-    index = tmp_path / "index"
+    index, folder = tmp_path / "index", tmp_path / "photos"
+    folder.mkdir()
+    for photo in sorted(practice_library.rglob("*.jpg"))[:30]:  # a run the second one can wait for (WRITER_WAIT)
+        shutil.copy2(photo, folder / photo.name)
     runs: list[subprocess.CompletedProcess[str]] = []
-    argv = ("index", str(practice_library), "--index", str(index), "--model", "efficientnet-lite0", "--json")
+    argv = ("index", str(folder), "--index", str(index), "--model", "efficientnet-lite0", "--json")
     threads = [threading.Thread(target=lambda: runs.append(photo_search(*argv))) for _ in range(2)]
     for thread in threads:
         thread.start()

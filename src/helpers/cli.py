@@ -68,9 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", parents=[common], help="find photos by text or by an example photo",
                                  description="Search an index by text, by an example photo, or by a "
                                              "combination such as '\"beach\" + photo.jpg - \"people\"'.")
-    what = _add_query(search)
+    what = _add_query(search, required=False)
     what.add_argument("--query", metavar="EXPR", help="weighted mix of texts and images, e.g. "
                                                        "'\"beach\" + ref.jpg - 0.5*\"people\"'")
+    search.add_argument("--words", metavar="W", help="the words written in the photo (signs, screenshots, "
+                                                     "receipts); alone, the whole query; with another, a filter")
+    text = search.add_mutually_exclusive_group()
+    text.add_argument("--has-text", dest="has_text", action="store_const", const=True, default=None,
+                      help="only photos with words in them (screenshots, documents, signs)")
+    text.add_argument("--no-text", dest="has_text", action="store_const", const=False,
+                      help="only photos without words in them")
     search.add_argument("-k", type=_positive_int, default=10, help="how many results (default: 10)")
     _add_engine(search)
     search.add_argument("--folder", help="only photos in this folder (and below), relative to the photo folder")
@@ -78,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--until", metavar="YYYY-MM-DD", help="only photos taken on or before this day")
     search.add_argument("--camera", help="only photos from a camera whose make or model contains this")
     search.add_argument("--place", help="only photos taken in this town, region or country (from their GPS)")
+    search.add_argument("--tag", action="append", default=[], metavar="TAG",
+                        help="only photos with this tag (repeat for photos with all of them)")
+    search.add_argument("--not-tag", action="append", default=[], metavar="TAG", help="leave out photos with this tag")
+    search.add_argument("--album", help="only photos in this album (named with `album add`, or a top-level folder)")
     search.add_argument("--min-score", type=float, default=None,
                         help="drop results below this similarity (default: the cutoff measured on this library, "
                              "one for photo queries and one for text; 0 shows everything)")
@@ -90,6 +101,49 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list copies and burst shots of one photo as separate results (default: one "
                              "result each, the others in its \"also\")")
     search.set_defaults(handler=run_search)
+
+    tag = commands.add_parser("tag", parents=[common], help="tag photos, list, export and import tags",
+                              description="Your own labels for photos (\"receipts\", \"family\"). Kept in the "
+                                          "index by the photo's content (they survive moves and renames), never "
+                                          "written into the photo files. Keywords already in the files (XMP, "
+                                          "IPTC) are read as tags too.")
+    tag_commands = tag.add_subparsers(dest="tag_command", metavar="ACTION", required=True)
+    for action, helptext in (("add", "tag photos: name them, or tag what a search returns (--from-search)"),
+                             ("remove", "take a tag off photos")):
+        change = tag_commands.add_parser(action, parents=[common], help=helptext, description=helptext)
+        change.add_argument("tag", metavar="TAG")
+        change.add_argument("photos", metavar="PHOTO", nargs="*", help="paths inside the photo folder")
+        change.add_argument("--index", required=True, metavar="INDEX_DIR")
+        change.add_argument("--from-search", metavar="EXPR",
+                            help="the photos a search returns, e.g. 'receipt' or 'ref.jpg' (as search --query)")
+        change.add_argument("-k", type=_positive_int, default=10, help="how many results --from-search takes")
+        change.set_defaults(handler=run_tag)
+    listing = tag_commands.add_parser("list", parents=[common], help="every tag with how many photos carry it")
+    listing.add_argument("--index", required=True, metavar="INDEX_DIR")
+    listing.set_defaults(handler=run_tag)
+    export = tag_commands.add_parser("export", parents=[common], help="write every photo's tags as CSV (path,tag)")
+    export.add_argument("--index", required=True, metavar="INDEX_DIR")
+    export.add_argument("--out", required=True, metavar="TAGS_CSV")
+    export.set_defaults(handler=run_tag)
+    load = tag_commands.add_parser("import", parents=[common], help="tag photos from a CSV with columns path,tag")
+    load.add_argument("csv", metavar="TAGS_CSV")
+    load.add_argument("--index", required=True, metavar="INDEX_DIR")
+    load.set_defaults(handler=run_tag)
+
+    album = commands.add_parser("album", parents=[common], help="name sets of folders; list the albums",
+                                description="An album is a named set of folders; every top-level folder is one "
+                                            "without setup. Search inside one with search --album NAME.")
+    album_commands = album.add_subparsers(dest="album_command", metavar="ACTION", required=True)
+    album_add = album_commands.add_parser("add", parents=[common], help="name the folders matching patterns")
+    album_add.add_argument("name", metavar="NAME")
+    album_add.add_argument("--folders", required=True, action="append", metavar="PATTERN",
+                           help="folders relative to the photo folder, * and ? allowed, e.g. '2024/Vacation*' "
+                                "(repeat for more)")
+    album_add.add_argument("--index", required=True, metavar="INDEX_DIR")
+    album_add.set_defaults(handler=run_album)
+    album_list = album_commands.add_parser("list", parents=[common], help="every album with its photo count")
+    album_list.add_argument("--index", required=True, metavar="INDEX_DIR")
+    album_list.set_defaults(handler=run_album)
 
     report = commands.add_parser("report", parents=[common], help="which photos load, which do not, and why",
                                  description="Ingestion health: try to decode every image in a folder (or read "
@@ -153,10 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_query(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
+def _add_query(parser: argparse.ArgumentParser, *, required: bool = True) -> argparse._MutuallyExclusiveGroup:
     """The index to search and what to search for: one of --text or --image (callers may add more)."""
     parser.add_argument("--index", required=True, metavar="INDEX_DIR")
-    what = parser.add_mutually_exclusive_group(required=True)
+    what = parser.add_mutually_exclusive_group(required=required)
     what.add_argument("--text", help="describe the photo you want")
     what.add_argument("--image", metavar="PATH", help="find photos that look like this one")
     return what
@@ -202,21 +256,68 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
 def run_search(args: argparse.Namespace) -> dict[str, Any]:
     filters = Filters(folder=args.folder, since=parse_day(args.since, "--since"),
                       until=parse_day(args.until, "--until"), camera=args.camera, place=args.place,
-                      hide_flagged=args.hide_flagged)
+                      hide_flagged=args.hide_flagged, has_text=args.has_text, tags=tuple(args.tag),
+                      not_tags=tuple(args.not_tag), album=args.album)
     if not 0 <= args.diversity < 1:
         raise BadInput("--diversity must be at least 0 and below 1")
+    query = [Term("words", args.words)] if args.words is not None else []
     if args.text is not None:
-        query = [Term("text", args.text)]
+        query.append(Term("text", args.text))
     elif args.image is not None:
-        query = [Term("path", args.image)]
-    else:
-        query = parse_query(args.query)
+        query.append(Term("path", args.image))
+    elif args.query is not None:
+        query += parse_query(args.query)
+    if not query and not (filters.tags or filters.album or filters.has_text is not None):
+        raise BadInput("say what to search for: --text, --image, --query or --words (or list photos by --tag, "
+                       "--album or --has-text)")
+    if args.words is not None and not args.words.strip():
+        raise BadInput("--words is empty: give the words written in the photo")
     with PhotoIndex.open(args.index) as index:
         min_score: float | Literal["auto"] = "auto" if args.min_score is None else args.min_score
-        outcome = Library(index, engine=args.engine).search(query, k=args.k, filters=filters, min_score=min_score,
+        library = Library(index, engine=args.engine)
+        if not query:
+            return library.browse(k=args.k, filters=filters, collapse=not args.no_collapse).as_dict()
+        outcome = library.search(query, k=args.k, filters=filters, min_score=min_score,
                                                             rerank=not args.no_rerank, diversity=args.diversity,
                                                             collapse=not args.no_collapse)
     return outcome.as_dict()
+
+
+def run_tag(args: argparse.Namespace) -> dict[str, Any]:
+    from .tags import add_tag, export_tags, import_tags, remove_tag, tag_counts
+
+    with PhotoIndex.open(args.index) as index:
+        if args.tag_command == "list":
+            return {"tags": tag_counts(index)}
+        if args.tag_command == "export":
+            return {"rows": export_tags(index, args.out), "out": args.out}
+        if args.tag_command == "import":
+            added, missing = import_tags(index, args.csv)
+            return {"added": added, "not_in_index": missing}
+        photos = [index.photo_named(name) for name in args.photos]
+        if args.from_search:
+            base = index.photos_root
+            outcome = Library(index).search(parse_query(args.from_search, base=base), k=args.k, min_score="auto")
+            photos += [result.photo for result in outcome.results]
+        if not photos:
+            raise BadInput(f"name the photos to {args.tag_command} the tag on, or give --from-search EXPR")
+        if args.tag_command == "add":
+            return {"tag": args.tag, "added": add_tag(index, args.tag, photos), "photos": [p.path for p in photos]}
+        return {"tag": args.tag, "removed": remove_tag(index, args.tag, photos), "photos": [p.path for p in photos]}
+
+
+def run_album(args: argparse.Namespace) -> dict[str, Any]:
+    from .tags import add_album, albums
+
+    with PhotoIndex.open(args.index) as index:
+        folders = [row.folder for row in index.photo_rows()]
+        if args.album_command == "add":
+            album = add_album(index, args.name, args.folders)
+            return {"album": album.name, "folders": list(album.patterns),
+                    "photos": sum(album.holds(folder) for folder in folders)}
+        return {"albums": {album.name: {"folders": list(album.patterns), "named": album.named,
+                                        "photos": sum(album.holds(folder) for folder in folders)}
+                           for album in albums(index, folders).values()}}
 
 
 def run_eval(args: argparse.Namespace) -> dict[str, Any]:
@@ -326,6 +427,11 @@ def _report_lines(result: dict[str, Any]) -> list[str]:
             lines.append(f"  ... and {len(result['flagged']) - 20} more (--json lists them all)")
     if result.get("by_country"):
         lines.append("places: " + ", ".join(f"{name} {count}" for name, count in result["by_country"].items()))
+    if result.get("with_words"):
+        lines.append(f"words read in {result['with_words']} photos (search them with --words, list them with "
+                     "--has-text)")
+    if result.get("tags"):
+        lines.append("tags: " + ", ".join(f"{name} {count}" for name, count in result["tags"].items()))
     return lines
 
 
@@ -342,7 +448,8 @@ def _search_lines(result: dict[str, Any]) -> list[str]:
     lines = [f"note: {result['note']}"] if result.get("note") else []
     lines += [f"{item['score']:.3f}  {item['path']}" + (f"  ({item['date'][:10]})" if item["date"] else "")
               + (f"  {item['place']}" if item.get("place") else "")
-              + (f"  [{folded_label(item['also'])}]" if item.get("also") else "") for item in result["results"]]
+              + (f"  [{folded_label(item['also'])}]" if item.get("also") else "")
+              + (f"  says: {' '.join(item['words'])}" if item.get("words") else "") for item in result["results"]]
     if not result["results"]:
         lines.append("no results")
     lines.append(f"({result['took_ms']:.0f} ms)")
@@ -407,7 +514,26 @@ def _gallery_lines(result: dict[str, Any]) -> list[str]:
     return [f"{result['results']} results written to {result['out']}"]
 
 
-HUMAN_OUTPUT = {"report": _report_lines, "index": _index_lines, "search": _search_lines, "eval": _eval_lines,
+def _tag_lines(result: dict[str, Any]) -> list[str]:
+    if "tags" in result:
+        return [f"{count:6}  {tag}" for tag, count in result["tags"].items()] or ["no tags yet"]
+    if "out" in result:
+        return [f"{result['rows']} tags written to {result['out']}"]
+    if "not_in_index" in result:
+        return [f"{result['added']} tags added"] + [f"  not in the index: {path}" for path in result["not_in_index"]]
+    done = f"tagged {result['added']}" if "added" in result else f"untagged {result['removed']}"
+    return [f"{done} of {len(result['photos'])} photos '{result['tag']}'"]
+
+
+def _album_lines(result: dict[str, Any]) -> list[str]:
+    if "album" in result:
+        return [f"album '{result['album']}': {result['photos']} photos in {', '.join(result['folders'])}"]
+    return [f"{album['photos']:6}  {name}" + (f"  ({', '.join(album['folders'])})" if album["named"] else "")
+            for name, album in result["albums"].items()] or ["no albums: the photo folder has no subfolders yet"]
+
+
+HUMAN_OUTPUT = {"tag": _tag_lines, "album": _album_lines,
+                "report": _report_lines, "index": _index_lines, "search": _search_lines, "eval": _eval_lines,
                 "gallery": _gallery_lines, "dupes": _dupes_lines}
 
 

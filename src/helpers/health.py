@@ -19,6 +19,8 @@ from .index import PhotoIndex
 from .progress import progress_bar
 from .scan import PhotoRecord, ScanResult, Skipped, scan
 from .stages.places import places_of
+from .stages.words import photos_with_words
+from .tags import tag_counts
 from .workers import default_workers, run_ahead
 
 # Decoding at model size is enough to prove a file decodes fully (JPEG draft decoding still
@@ -43,6 +45,8 @@ class HealthReport:
     skipped: list[Skipped] = field(default_factory=list)
     ignored: int = 0
     places: list[tuple[str, str]] | None = None  # (country, city) of each placed photo; from an index only
+    with_words: int | None = None  # photos in which words were read; from an index only
+    tags: dict[str, int] | None = None  # each tag's photo count; from an index only
 
     @property
     def by_reason(self) -> dict[str, int]:
@@ -71,7 +75,8 @@ class HealthReport:
         } | ({} if self.places is None else {
             "by_country": dict(Counter(country for country, _ in self.places).most_common()),
             "by_city": dict(Counter(city for _, city in self.places).most_common()),
-        })
+        }) | ({} if self.with_words is None else {"with_words": self.with_words}) | (
+            {} if self.tags is None else {"tags": self.tags})
 
 
 def health_report(folder: str | os.PathLike[str], options: LoadOptions = REPORT_OPTIONS,
@@ -119,4 +124,5 @@ def index_health(index: PhotoIndex) -> HealthReport:
     skipped = index.skipped()
     places = [(place.country, place.city or place.region or "") for place in places_of(index).values()
               if place.country]
-    return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped, places=places)
+    return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped, places=places,
+                        with_words=len(photos_with_words(index)), tags=tag_counts(index))

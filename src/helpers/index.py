@@ -395,6 +395,22 @@ class PhotoIndex:
                               (printable_path(rel_path)[0],)).fetchone()
         return PhotoRow(*row) if row else None
 
+    def photo_named(self, name: str) -> PhotoRow:
+        """The indexed photo a person means by `name`: a path relative to the photo folder, or a
+        path to the file itself (absolute, or relative to where they are)."""
+        row = self.find_by_path(name.replace(os.sep, "/"))
+        root = self.photos_root
+        if row is None and root is not None:
+            try:
+                relative = Path(name).expanduser().resolve().relative_to(root.resolve())
+            except (ValueError, OSError):
+                relative = None
+            row = self.find_by_path(relative.as_posix()) if relative is not None else None
+        if row is None:
+            raise BadInput(f"{quoted(name)} is not a photo of this index: give its path inside the photo folder"
+                           + (f" {quoted(root)}" if root else ""))
+        return row
+
     def ann_cache(self) -> Path:
         """Where the approximate-search structure for the current state lives; older ones go."""
         current = self.folder / f"ann-{self.config().generation}.faiss"
@@ -532,10 +548,15 @@ class PhotoIndex:
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:
-    # executescript() would COMMIT our open transaction first; run statement by statement instead.
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
+    # executescript() would COMMIT our open transaction first; run statement by statement instead
+    # (a trigger's body holds semicolons: a statement ends where SQLite says it is complete).
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                db.execute(statement)
+            statement = ""
 
 
 def _make_folder(folder: Path) -> None:

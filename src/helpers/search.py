@@ -15,14 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 
 from .cleaning import row_flags
 from .duplicates.store import CopyStore
 from .embedding import embed_images
-from .errors import BadInput, ModelMismatch, PhotoSkipped, quoted
+from .errors import BadInput, ModelMismatch, NoTextEncoder, PhotoSkipped, quoted
 from .images import LoadOptions, load_photo, load_photo_bytes
 from .index import PhotoIndex, PhotoRow
 from .models import Embedder, load_model
@@ -31,7 +31,10 @@ from .relevance import Cutoff, TextCutoff, measure_text
 from .scan import exists, hash_bytes, hash_file
 from .stages.cutoff import probes_of, stored_cutoffs
 from .stages.places import places_of
+from .stages.words import photos_with_words, word_matches
+from .tags import album_named, tag_counts, tagged_hashes, tags_by_hash
 from .vectors import APPROXIMATE_FROM, VectorSearch
+from .words import WordMatch
 
 # Re-ranking, measured on ../shared/photos/retrieval with efficientnet-lite0 (BENCHMARKS.md):
 # mAP@10 0.767 plain, 0.816 re-ranked; on by default because it wins.
@@ -39,6 +42,10 @@ RERANK_POOL = 100  # candidates re-ranked per query
 NEIGHBOURS = 5  # each candidate is blended with its nearest neighbours among the candidates ...
 EXPAND_TOP = 3  # ... and the query with the best candidates
 POWER = 3.0  # blend weights are similarity**POWER: close neighbours count, loose ones hardly do
+# Text queries also match the words read inside photos; the two rankings are fused by weighted
+# reciprocal ranks (BENCHMARKS.md, "Words inside photos": chosen on the text kit).
+FUSION_K = 60
+WORDS_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -51,17 +58,23 @@ class Filters:
     camera: str | None = None  # case-insensitive part of "make model"
     place: str | None = None  # a town, region or country; case and accents ignored
     hide_flagged: bool = False  # leave out likely-blurry, tiny photos and screenshots (`cleaning`)
+    has_text: bool | None = None  # only photos with (True) or without (False) words read in them
+    tags: tuple[str, ...] = ()  # only photos carrying every one of these tags
+    not_tags: tuple[str, ...] = ()  # and none of these
+    album: str | None = None  # only photos in this album (named, or a top-level folder)
 
     @property
     def active(self) -> bool:
-        return any(value is not None for value in (self.folder, self.since, self.until, self.camera, self.place))
+        return bool(self.tags or self.not_tags) or any(
+            value is not None for value in (self.folder, self.since, self.until, self.camera, self.place,
+                                            self.has_text, self.album))
 
 
 @dataclass(frozen=True)
 class Term:
     """One part of a query: text, an image (path, bytes or pixels), or a photo already indexed."""
 
-    kind: str  # "text" | "path" | "bytes" | "image" | "photo"
+    kind: str  # "text" | "words" (only the words inside photos) | "path" | "bytes" | "image" | "photo"
     value: Any
     weight: float = 1.0
 
@@ -82,6 +95,8 @@ class ResultRow(TypedDict):
     folder: str
     place: str | None
     also: list[AlsoRow]
+    words: NotRequired[list[str]]
+    tags: NotRequired[list[str]]
 
 
 @dataclass(frozen=True)
@@ -90,10 +105,17 @@ class Result:
     score: float
     also: tuple[AlsoRow, ...] = ()  # the copies and burst shots this result stands for
     place: Place | None = None  # where it was taken, when its GPS is near a town
+    words: tuple[str, ...] = ()  # the words read in the photo that matched the query, as read
+    tags: tuple[str, ...] = ()  # the photo's tags
 
     def as_dict(self) -> ResultRow:
-        return {"path": self.photo.path, "score": round(self.score, 4), "date": self.photo.date_taken,
-                "folder": self.photo.folder, "place": self.place_name, "also": list(self.also)}
+        row: ResultRow = {"path": self.photo.path, "score": round(self.score, 4), "date": self.photo.date_taken,
+                          "folder": self.photo.folder, "place": self.place_name, "also": list(self.also)}
+        if self.words:
+            row["words"] = list(self.words)
+        if self.tags:
+            row["tags"] = list(self.tags)
+        return row
 
     @property
     def place_name(self) -> str | None:
@@ -133,6 +155,7 @@ class Library:
             self.ids, stored = index.load_vectors()
             self.rows = index.photo_rows()
             self.places = places_of(index)
+            self.tags = tags_by_hash(index)
             groups = CopyStore(index).groups()
             self._cutoff, stored_text, current = stored_cutoffs(index)
             self._stored_text = stored_text if current else None
@@ -153,6 +176,17 @@ class Library:
             row = self.rows[position]
             self._flags[position] = row_flags(row, self.index.thumbnail(row.id))
         return self._flags[position]
+
+    @cached_property
+    def _has_words(self) -> np.ndarray:
+        """Whether words were read in each photo (built on the first --has-text or --no-text)."""
+        ids = photos_with_words(self.index)
+        return np.fromiter((row.id in ids for row in self.rows), dtype=bool, count=len(self.rows))
+
+    def word_matches(self, query: str) -> dict[int, WordMatch]:
+        """Position -> how `query` matched the words read in that photo, for the photos it matches."""
+        return {self._position[photo_id]: match for photo_id, match in word_matches(self.index, query).items()
+                if photo_id in self._position}
 
     @cached_property
     def _places(self) -> np.ndarray:
@@ -263,7 +297,38 @@ class Library:
             for pattern in query_patterns(filters.place):
                 named |= np.char.find(self._places, pattern) >= 0
             mask &= named
+        if filters.has_text is not None:
+            mask &= self._has_words if filters.has_text else ~self._has_words
+        for tag in filters.tags:
+            mask &= np.isin(self._hashes, sorted(self._tagged(tag)))
+        for tag in filters.not_tags:
+            mask &= ~np.isin(self._hashes, sorted(tagged_hashes(self.index, tag)))
+        if filters.album is not None:
+            folders = set(self._folders.tolist())
+            album = album_named(self.index, filters.album, folders)
+            mask &= np.isin(self._folders, sorted(folder for folder in folders if album.holds(folder)))
         return mask
+
+    def _tagged(self, tag: str) -> set[str]:
+        """The contents tagged `tag`; a tag no photo carries is a one-line error naming the tags there are."""
+        hashes = tagged_hashes(self.index, tag)
+        if not hashes:
+            known = ", ".join(tag_counts(self.index)) or "none yet"
+            raise BadInput(f"no photo is tagged {quoted(tag)} (tags: {known}); add one with "
+                           "`photo-search tag add TAG PHOTO...`")
+        return hashes
+
+    def browse(self, *, k: int = 10, filters: Filters = Filters(), collapse: bool = True) -> SearchOutcome:
+        """No query, only filters ("everything tagged receipts", "the album Vacation 2024"): the
+        photos they let through, newest first."""
+        started = time.perf_counter()
+        mask = self.allowed(filters)
+        positions = np.flatnonzero(np.ones(len(self.ids), dtype=bool) if mask is None else mask)
+        newest = np.asarray(sorted(positions.tolist(), key=lambda p: (self._dates[p] != "", self._dates[p]),
+                                   reverse=True), dtype=np.int64)  # the undated last
+        results = self._results(newest, np.ones(len(newest), dtype=np.float32), k, set(), collapse, {})
+        notes = [] if results else ["no photo passes these filters"]
+        return SearchOutcome(results, (time.perf_counter() - started) * 1000, notes, None)
 
     def search(self, query: list[Term] | Term | str, *, k: int = 10, filters: Filters = Filters(),
                min_score: float | Literal["auto"] | None = None, rerank: bool = True,
@@ -275,20 +340,33 @@ class Library:
         "auto" applies this library's measured cutoff (`relevance`): nothing at all when no photo
         is close, which is the honest answer to a photo of something the library does not hold.
         `collapse` gives the copies and burst shots of one photo one result: the best-scoring one,
-        with the others in its `also`.
+        with the others in its `also`. A text term also matches the words read inside photos
+        (the two rankings fused); "words" terms match only those words: alone they are the whole
+        query, beside other terms they keep only the photos whose words match.
         """
         started = time.perf_counter()
         terms = [Term("text", query)] if isinstance(query, str) else [query] if isinstance(query, Term) else query
         if k < 1:
             raise BadInput("k must be at least 1")
-        vector, exclude, notes = self.query_vector(terms)
+        said = _words_of(terms, "text")
+        required = _words_of(terms, "words")
+        if required and len(required) == len(terms):
+            return self._search_words(" ".join(required), k, filters, collapse, started)
+        try:
+            vector, exclude, notes = self.query_vector([term for term in terms if term.kind != "words"])
+        except NoTextEncoder as error:
+            if not said or any(term.kind not in ("text", "words") for term in terms):
+                raise
+            return self._words_instead(said, required, k, filters, collapse, started, error)
         if self.indexing:
             notes.insert(0, f"indexing is in progress ({self.indexing}): these results cover the photos indexed "
                             "so far")
         mask = self.allowed(filters)
-        if exclude:
+        if exclude or required:
             mask = np.ones(len(self.ids), dtype=bool) if mask is None else mask.copy()
             mask[list(exclude)] = False
+        if required:
+            mask &= self._matched_mask(self.word_matches(" ".join(required)))
         pool = max(k, RERANK_POOL if rerank else 0, 4 * k if diversity or collapse else 0)
         positions, scores = self.vectors.top(vector, pool, mask)
         if filters.hide_flagged:  # judged on the candidates only: flags need each photo's thumbnail
@@ -303,29 +381,106 @@ class Library:
         if diversity:
             chosen = maximal_marginal_relevance(candidates, scores, k, diversity)
             positions, scores = positions[chosen], scores[chosen]
+        matches = self._allowed_matches(self.word_matches(" ".join(said)), mask, filters) if said else {}
+        if matches:
+            positions, scores = self._fuse(positions, scores, matches, vector)
+        results = self._results(positions, scores, k, exclude, collapse, matches)
+        floor, results = self._apply_floor(results, vector, best, min_score, bool(said), notes)
+        return SearchOutcome(results, (time.perf_counter() - started) * 1000, notes, floor)
+
+    def _search_words(self, query: str, k: int, filters: Filters, collapse: bool, started: float,
+                      within: set[int] | None = None) -> SearchOutcome:
+        """Only the words inside photos: the photos whose words match, best match first (among
+        the positions `within`, when given)."""
+        matches = self._allowed_matches(self.word_matches(query), self.allowed(filters), filters)
+        if within is not None:
+            matches = {position: match for position, match in matches.items() if position in within}
+        order = sorted(matches, key=lambda position: (-matches[position].score, position))
+        positions = np.asarray(order, dtype=np.int64)
+        scores = np.asarray([matches[position].score for position in order], dtype=np.float32)
+        results = self._results(positions, scores, k, set(), collapse, matches)
+        notes = [] if results else [f"no photo's words match {quoted(query)}"]
+        return SearchOutcome(results, (time.perf_counter() - started) * 1000, notes, None)
+
+    def _words_instead(self, said: list[str], required: list[str], k: int, filters: Filters, collapse: bool,
+                       started: float, error: NoTextEncoder) -> SearchOutcome:
+        """A text query this model cannot read (an offline model knows only its labels): the
+        words inside photos answer it alone, or the model's error stands when none match."""
+        within = set(self.word_matches(" ".join(required))) if required else None
+        outcome = self._search_words(" ".join(said), k, filters, collapse, started, within)
+        if not outcome.results:
+            raise NoTextEncoder(f"{error}; and no photo's words match it") from None
+        outcome.notes = [f"{self.model_id} cannot read this text, so only the words inside photos were searched"]
+        return outcome
+
+    def _allowed_matches(self, matches: dict[int, WordMatch], mask: np.ndarray | None,
+                         filters: Filters) -> dict[int, WordMatch]:
+        kept = {position: match for position, match in matches.items() if mask is None or mask[position]}
+        if filters.hide_flagged:
+            kept = {position: match for position, match in kept.items() if not self.flags(position)}
+        return kept
+
+    def _matched_mask(self, matches: dict[int, WordMatch]) -> np.ndarray:
+        mask = np.zeros(len(self.ids), dtype=bool)
+        mask[list(matches)] = True
+        return mask
+
+    def _fuse(self, positions: np.ndarray, scores: np.ndarray, matches: dict[int, WordMatch],
+              vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One ranking from the image model's and the words': weighted reciprocal ranks, so a photo
+        whose words say the query ranks high even when it does not look like it. Scores stay the
+        image similarity (the words' share is in each result's `words`)."""
+        by_words = sorted(matches, key=lambda position: (-matches[position].score, position))
+        fused: dict[int, float] = {}
+        similarity = dict(zip(positions.tolist(), scores.tolist(), strict=True))
+        for rank, position in enumerate(positions.tolist()):
+            fused[position] = 1 / (FUSION_K + rank + 1)
+        for rank, position in enumerate(by_words):
+            fused[position] = fused.get(position, 0.0) + WORDS_WEIGHT / (FUSION_K + rank + 1)
+        missing = [position for position in by_words if position not in similarity]
+        if missing:
+            cosines = self.vectors.rows(np.asarray(missing, dtype=np.int64)) @ vector
+            similarity.update(zip(missing, cosines.tolist(), strict=True))
+        order = sorted(fused, key=lambda position: -fused[position])
+        return (np.asarray(order, dtype=np.int64),
+                np.asarray([similarity[position] for position in order], dtype=np.float32))
+
+    def _results(self, positions: np.ndarray, scores: np.ndarray, k: int, exclude: set[int], collapse: bool,
+                 matches: dict[int, WordMatch]) -> list[Result]:
         if collapse:
             results = self._folds.results(self.rows, positions, scores, k, exclude)
         else:
             results = [Result(self.rows[p], float(s)) for p, s in zip(positions[:k], scores[:k], strict=True)]
-        results = [replace(result, place=self.places.get(result.photo.id)) for result in results]
-        words = any(term.kind == "text" for term in terms)
-        cutoff = self.cutoff if min_score == "auto" and not words else None
-        text_cutoff = self.text_cutoff if min_score == "auto" and words else None
-        floor: float | None = None
+        return [replace(result, place=self.places.get(result.photo.id),
+                        words=matches[self._position[result.photo.id]].words
+                        if self._position[result.photo.id] in matches else (),
+                        tags=tuple(self.tags.get(result.photo.content_hash or "", ()))) for result in results]
+
+    def _apply_floor(self, results: list[Result], vector: np.ndarray, best: tuple[PhotoRow, float] | None,
+                     min_score: float | Literal["auto"] | None, text: bool,
+                     notes: list[str]) -> tuple[float | None, list[Result]]:
+        """The cutoff (automatic or yours) on the results; photos whose words matched always stay."""
+        cutoff = self.cutoff if min_score == "auto" and not text else None
+        text_cutoff = self.text_cutoff if min_score == "auto" and text else None
         if cutoff is not None:
-            results, floor = self._cut(results, vector, best, cutoff, notes), cutoff.floor
-        elif text_cutoff is not None:
-            floor = text_cutoff.hit
+            return cutoff.floor, self._cut(results, vector, best, cutoff, notes)
+        if text_cutoff is not None:
             if best is None or best[1] < text_cutoff.hit:
-                results = []
-                notes.append(_no_close_matches("these words match this library less well than nine in ten "
-                                               "everyday words do", text_cutoff.hit, best))
-        elif min_score not in (None, "auto"):
+                results = [result for result in results if result.words]
+                if not results:
+                    notes.append(_no_close_matches("these words match this library less well than nine in ten "
+                                                   "everyday words do, and no photo's words match them",
+                                                   text_cutoff.hit, best))
+                else:
+                    notes.append("these results are found by the words inside them")
+            return text_cutoff.hit, results
+        if min_score not in (None, "auto"):
             floor = float(min_score)
-            results = [result for result in results if result.score >= floor]
+            results = [result for result in results if result.score >= floor or result.words]
             if not results:
                 notes.append(f"no photos score at least {floor:g}: nothing close enough")
-        return SearchOutcome(results, (time.perf_counter() - started) * 1000, notes, floor)
+            return floor, results
+        return None, results
 
     @property
     def cutoff(self) -> Cutoff | None:
@@ -354,6 +509,12 @@ class Library:
             return []
         cosines = self.vectors.rows(np.asarray([self._position[r.photo.id] for r in results], dtype=np.int64)) @ vector
         return [result for result, cosine in zip(results, cosines, strict=True) if cosine >= cutoff.floor]
+
+
+def _words_of(terms: list[Term], kind: str) -> list[str]:
+    """The texts of the query's `kind` terms ("text" or "words") asking for something (weight above 0)."""
+    return [str(term.value).strip() for term in terms if term.kind == kind and term.weight > 0
+            and str(term.value).strip()]
 
 
 def _no_close_matches(why: str, hit: float, best: tuple[PhotoRow, float] | None) -> str:

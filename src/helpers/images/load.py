@@ -133,7 +133,7 @@ def _decode_opened(image: Image.Image, name: str, mtime_ns: int, options: LoadOp
     pixels = to_rgb(image)
     if orientation != 1:
         pixels = _apply_orientation(pixels, orientation)
-    if options.min_side:
+    if options.min_side and options.shrink:
         pixels = shrink_to_min_side(pixels, options.min_side)
     return LoadedPhoto(image=pixels, format=format_name, metadata=metadata, notes=notes)
 
@@ -227,7 +227,7 @@ def _decode_with_tifffile(handle: BinaryIO, name: str, mtime_ns: int, options: L
         raise PhotoSkipped(name, "damaged", f"{pillow_error}; tifffile: {error}"[:200]) from None
     pixels = Image.fromarray(_as_rgb_array(values), "RGB")
     metadata = file_time_metadata(pixels.size, mtime_ns)
-    if options.min_side:
+    if options.min_side and options.shrink:
         pixels = shrink_to_min_side(pixels, options.min_side)
     notes = [f"{pages} pages, first used"] if pages > 1 else []
     return LoadedPhoto(image=pixels, format="TIFF", metadata=metadata, notes=notes)

@@ -19,11 +19,14 @@ class LoadOptions:
 
     `min_side`: the smallest side the caller needs. JPEGs are decoded by DCT scaling (1/2, 1/4,
     1/8) to the smallest size that is still at least this big, and every image is then
-    shrunk so its shorter side equals `min_side`. None keeps full resolution.
+    shrunk so its shorter side equals `min_side` (unless `shrink` is False: then the caller does
+    the last resize, as the text detector does with the plain linear resize it was trained on).
+    None keeps full resolution.
     `max_megapixels`: larger images are reported, not decoded (memory grows with pixels).
     """
 
     min_side: int | None = None
+    shrink: bool = True
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
 
 

@@ -12,7 +12,9 @@ from ..index import PhotoIndex
 from ..models import Embedder
 from .copies import CopiesStage
 from .cutoff import CutoffStage
+from .keywords import KeywordsStage
 from .places import PlacesStage
+from .words import WordsStage
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Stage(Protocol):
     def run(self, index: PhotoIndex, context: StageContext) -> None: ...
 
 
-STAGES: tuple[Stage, ...] = (CutoffStage(), PlacesStage(), CopiesStage())
+STAGES: tuple[Stage, ...] = (CutoffStage(), PlacesStage(), KeywordsStage(), WordsStage(), CopiesStage())
 
 
 def run_stages(index: PhotoIndex, context: StageContext, stages: Sequence[Stage] = STAGES) -> dict[str, float]:
