@@ -44,3 +44,28 @@ def test_plain_labels_and_dates_in_words(app: SearchApp) -> None:
     taken = app.results[0].photo.date_taken or ""
     assert date_in_words(taken) in app.detail_text.value and taken[:16] not in app.detail_text.value
     app.back.click()
+
+
+def test_tag_the_ticked_results_then_filter_by_the_tag(app: SearchApp) -> None:
+    app.text.value = "pizza"
+    cards = app.grid.children
+    ticks = [child for child in cards[0].children + cards[1].children if getattr(child, "description", "") == "select"]
+    for tick in ticks:
+        tick.value = True
+    app.tag_name.value = "lunch ideas"
+    assert app.tag_selected() == 2 and "Tagged 2 photos" in app.status.value
+    assert "lunch ideas" in app.tag.options
+    tagged = {result.photo.path for result in app.results[:2]}
+    app.text.value = ""  # no query: the tag alone lists its photos, newest first
+    app.tag.value = "lunch ideas"
+    assert {result.photo.path for result in app.results} == tagged
+    assert all(result.tags == ("lunch ideas",) for result in app.results)
+    app.tag.value = app.tag.options[0]
+
+
+def test_the_words_a_result_matched_are_shown_on_its_card(app: SearchApp) -> None:
+    app.text.value = "ardnamurchan point"  # no ImageNet label: the words inside photos answer
+    assert app.results and all(result.words for result in app.results)
+    assert "<mark>" in app.grid.children[0].children[-1].value
+    assert "only the words inside photos" in app.status.value
+    assert len(app.album.options) > 3  # every top-level folder is an album

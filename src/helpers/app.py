@@ -27,8 +27,11 @@ from .images import LoadOptions, load_photo, load_photo_bytes, make_thumbnail
 from .index import PhotoIndex, PhotoRow
 from .indexer import update_index
 from .search import Filters, Library, Result, SearchOutcome, Term, folded_label
+from .tags import add_tag, albums, tag_counts, tags_by_hash
 
 ALL_FOLDERS = "(all folders)"
+ANY_TAG = "(any tag)"
+ANY_ALBUM = "(any album)"
 DETAIL_SIDE = 1024  # the detail view's longer side: sharp on a laptop screen, quick to send
 CARD_WIDTH = "190px"
 PICK_LIMIT = 50  # photos listed for picking by name
@@ -71,6 +74,13 @@ class SearchApp:
                                   continuous_update=False)
         self.since = widgets.DatePicker(description="since")
         self.until = widgets.DatePicker(description="until")
+        self.tag = widgets.Dropdown(description="tag", options=[ANY_TAG])
+        self.album = widgets.Dropdown(description="album", options=[ANY_ALBUM])
+        self.tag_name = widgets.Text(placeholder="a tag, e.g. receipts", description="Tag as",
+                                     continuous_update=False)
+        self.tag_button = widgets.Button(description="Tag selected", icon="tag",
+                                         tooltip="add this tag to the results you ticked")
+        self.selected: set[int] = set()  # result numbers ticked for tagging
         self.rebuild_button = widgets.Button(description="Rebuild index", icon="refresh")
         self.rebuild_log = widgets.Output()
         self.status = widgets.HTML()
@@ -92,6 +102,7 @@ class SearchApp:
             widgets.HBox([self.text, self.text_button]),
             widgets.HBox([self.k, self.min_score, self.folder]),
             widgets.HBox([self.since, self.until, self.place, self.close_only, self.hide_flagged]),
+            widgets.HBox([self.tag, self.album, self.tag_name, self.tag_button]),
             widgets.HBox([self.rebuild_button]), self.rebuild_log, self.status, self.result_area,
         ])
         self.upload.observe(self._on_upload, "value")
@@ -100,8 +111,9 @@ class SearchApp:
         self.text.observe(lambda change: self._run_text(), "value")
         self.text_button.on_click(lambda _: self._run_text())
         for control in (self.k, self.min_score, self.folder, self.since, self.until, self.place, self.close_only,
-                        self.hide_flagged):
+                        self.hide_flagged, self.tag, self.album):
             control.observe(lambda change: self._rerun(), "value")
+        self.tag_button.on_click(lambda _: self.tag_selected())
         self.rebuild_button.on_click(lambda _: self.rebuild())
         self.back.on_click(lambda _: self._show_results())
         self.also_back.on_click(lambda _: self._show_results())
@@ -124,6 +136,9 @@ class SearchApp:
         rows = self.library.rows
         self._list_matches()
         self.folder.options = [ALL_FOLDERS] + sorted({row.folder for row in rows if row.folder})
+        self._list_tags()
+        self.album.options = [ANY_ALBUM] + [album.name for album in
+                                            albums(self.library.index, {row.folder for row in rows}).values()]
         self._say(f"{len(rows)} photos in the index ({html.escape(self.library.model_id)}). Upload, pick or "
                   "describe a photo.")
 
@@ -165,15 +180,43 @@ class SearchApp:
         if self.text.value.strip():
             self._search([Term("text", self.text.value.strip())],
                          f"<p>photos matching <b>{html.escape(self.text.value.strip())}</b></p>")
+        else:  # the query cleared: a chosen tag or album alone lists its photos
+            self._last_query = None
+            self._rerun()
 
     def _rerun(self) -> None:
         if self._last_query is not None:
             self._search(*self._last_query)
+        elif self.tag.value != ANY_TAG or self.album.value != ANY_ALBUM:
+            self._search([], "<p>the photos with this tag or in this album, newest first</p>")
 
     def _filters(self) -> Filters:
         return Filters(folder=None if self.folder.value == ALL_FOLDERS else self.folder.value,
                        since=self.since.value, until=self.until.value, place=self.place.value.strip() or None,
-                       hide_flagged=self.hide_flagged.value)
+                       hide_flagged=self.hide_flagged.value,
+                       tags=() if self.tag.value == ANY_TAG else (self.tag.value,),
+                       album=None if self.album.value == ANY_ALBUM else self.album.value)
+
+    def _list_tags(self) -> None:
+        if self.library is not None:
+            self.tag.options = [ANY_TAG] + list(tag_counts(self.library.index))
+
+    def tag_selected(self) -> int:
+        """Tag the ticked results with the name typed beside the button; how many gained the tag."""
+        chosen = [self.results[number].photo for number in sorted(self.selected) if number < len(self.results)]
+        if self.library is None or not chosen or not self.tag_name.value.strip():
+            self._say("Tick the results to tag and type a tag first.")
+            return 0
+        try:
+            added = add_tag(self.library.index, self.tag_name.value, chosen)
+        except PhotoSearchError as error:
+            self._say(html.escape(str(error)))
+            return 0
+        self.library.tags = tags_by_hash(self.library.index)
+        self._list_tags()
+        self._say(f"Tagged {added} photos <b>{html.escape(' '.join(self.tag_name.value.split()))}</b> "
+                  f"({len(chosen) - added} had it already).")
+        return added
 
     def _min_score(self) -> float | Literal["auto"] | None:
         """A minimum set by hand wins; else the library's own cutoff, unless "only close matches" is off."""
@@ -188,12 +231,17 @@ class SearchApp:
             return None
         self._say("Searching... (the first search loads the model: a few seconds)")
         try:
-            outcome = self.library.search(terms, k=self.k.value, filters=self._filters(), min_score=self._min_score())
+            if terms:
+                outcome = self.library.search(terms, k=self.k.value, filters=self._filters(),
+                                              min_score=self._min_score())
+            else:
+                outcome = self.library.browse(k=self.k.value, filters=self._filters())
         except PhotoSearchError as error:
             self.results, self.grid.children, self.query_view.value = [], [], ""  # no stale results
             self._say(html.escape(str(error)))
             return None
         self.results = outcome.results
+        self.selected = set()
         self.query_view.value = query_html
         notes = "".join(f"<br><i>{html.escape(note)}</i>" for note in outcome.notes)
         if not outcome.results:
@@ -211,13 +259,27 @@ class SearchApp:
                                 tooltip=result.photo.path, layout={"width": CARD_WIDTH})
         button.add_class("photo-search-result")
         button.on_click(lambda _, n=number: self.show_detail(n))
-        if not result.also:
-            return widgets.VBox([picture, button])
-        badge = widgets.Button(description=folded_label(result.also), layout={"width": CARD_WIDTH},
-                               tooltip="copies and burst shots of this photo: show them")
-        badge.add_class("photo-search-also")
-        badge.on_click(lambda _, n=number: self.show_also(n))
-        return widgets.VBox([picture, button, badge])
+        tick = widgets.Checkbox(value=False, description="select", indent=False, layout={"width": CARD_WIDTH})
+        tick.observe(lambda change, n=number: self._tick(n, change["new"]), "value")
+        parts: list[widgets.Widget] = [picture, button, tick]
+        if result.words or result.tags:
+            said = f"says: <mark>{html.escape(' '.join(result.words))}</mark>" if result.words else ""
+            tags = f"tags: {html.escape(', '.join(result.tags))}" if result.tags else ""
+            parts.append(widgets.HTML(f"<small>{'<br>'.join(part for part in (said, tags) if part)}</small>",
+                                      layout={"width": CARD_WIDTH}))
+        if result.also:
+            badge = widgets.Button(description=folded_label(result.also), layout={"width": CARD_WIDTH},
+                                   tooltip="copies and burst shots of this photo: show them")
+            badge.add_class("photo-search-also")
+            badge.on_click(lambda _, n=number: self.show_also(n))
+            parts.append(badge)
+        return widgets.VBox(parts)
+
+    def _tick(self, number: int, ticked: bool) -> None:
+        if ticked:
+            self.selected.add(number)
+        else:
+            self.selected.discard(number)
 
     def show_also(self, number: int) -> None:
         """The photos a result stands for (its copies and burst shots), in place of the results."""
