@@ -111,7 +111,7 @@ def test_an_index_from_before_the_stages_gets_places_and_copies_on_the_next_run(
     shutil.copytree(library / "index", old)
     with sqlite3.connect(old / DB_NAME) as db:  # what a version-3 index holds
         for table in ("places", "copy_groups", "copy_pairs", "copy_signatures", "stage_tables",
-                      "stage_done", "stage_state"):
+                      "stage_done", "stage_state", "photo_words", "words_fts", "tags", "albums"):
             db.execute(f"DROP TABLE {table}")
         for column in ("city", "region", "country", "district"):
             db.execute(f"ALTER TABLE photos ADD COLUMN {column} TEXT")
