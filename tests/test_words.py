@@ -212,3 +212,11 @@ def test_chinese_words_match_exactly_or_nearly() -> None:
     assert sign.match("愚园") is not None
     assert PhotoText(["正品促销"]).match("正品促销") is not None
     assert PhotoText(["正品保证"]).match("正品促销") is None
+
+
+def test_the_gallery_highlights_the_words_that_matched(library: tuple[Path, Path], photo_search: PhotoSearch,
+                                                       tmp_path: Path) -> None:
+    page = tmp_path / "louvre.html"
+    done = photo_search("gallery", "--index", str(library[1]), "--text", "louvre", "--out", str(page))
+    assert done.returncode == 0, done.stderr
+    assert "says: <mark>LOUVRE</mark>" in page.read_text(encoding="utf-8")

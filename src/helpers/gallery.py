@@ -26,7 +26,7 @@ def write_gallery(library: Library, query: Term, out: str | os.PathLike[str], *,
         raise BadInput(f"{out} is inside the photo folder; write the gallery somewhere else")
     outcome = library.search([query], k=k)
     results = [GalleryItem(r.photo.path, r.score, library.index.thumbnail(r.photo.id), r.place_name,
-                           tuple(item["path"] for item in r.also)) for r in outcome.results]
+                           tuple(item["path"] for item in r.also), r.words) for r in outcome.results]
     if query.kind == "text":
         title, picture = f'"{query.value}"', None
     else:
@@ -57,6 +57,7 @@ class GalleryItem(NamedTuple):
     thumbnail: bytes | None
     place: str | None = None
     also: tuple[str, ...] = ()  # the copies and burst shots this result stands for
+    words: tuple[str, ...] = ()  # the photo's words that matched the query, as read
 
 
 def gallery_html(title: str, query_picture: bytes | None, results: Sequence[GalleryItem]) -> str:
@@ -71,6 +72,7 @@ def gallery_html(title: str, query_picture: bytes | None, results: Sequence[Gall
     cards = "\n".join(
         f'<figure>{picture(item.thumbnail, item.path)}<figcaption><b>{item.score:.3f}</b> {html.escape(item.path)}'
         + (f'<br><span class="place">{html.escape(item.place)}</span>' if item.place else "")
+        + (f'<br>says: <mark>{html.escape(" ".join(item.words))}</mark>' if item.words else "")
         + _also(item.also) + "</figcaption></figure>" for item in results)
     query = picture(query_picture, "query") if query_picture else ""
     return f"""<!doctype html>
