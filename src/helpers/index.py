@@ -454,6 +454,15 @@ class PhotoIndex:
             "SELECT id FROM photos WHERE status = 'indexed' AND NOT EXISTS (SELECT 1 FROM stage_done "
             "WHERE stage = ? AND photo_id = photos.id AND version = ?) ORDER BY id", (stage, version))]
 
+    def pending_files(self, stage: str, version: int) -> list[tuple[int, Path]]:
+        """The photos `stage` has still to read from disk, as (id, file), in id order; none while the
+        index has no photo folder to read them from."""
+        pending = set(self.pending(stage, version))
+        root = self.photos_root
+        if not pending or root is None:
+            return []
+        return sorted((known.id, root / path) for path, known in self.known_files().items() if known.id in pending)
+
     def mark_done(self, db: sqlite3.Connection, stage: str, version: int, photo_ids: Iterable[int]) -> None:
         """Record, inside the stage's own transaction, that it processed these photos."""
         db.executemany("INSERT OR REPLACE INTO stage_done (stage, photo_id, version) VALUES (?, ?, ?)",

@@ -23,16 +23,13 @@ class KeywordsStage:
     uses_model = False
 
     def run(self, index: PhotoIndex, context: StageContext) -> None:
-        pending = set(index.pending(self.name, self.version))
-        root = index.photos_root
-        if not pending or root is None:
+        files = index.pending_files(self.name, self.version)
+        if not files:
             return
         ready(index)
-        found = [(known.id, file_keywords(root / path)) for path, known in index.known_files().items()
-                 if known.id in pending]
-        hashes = {row.id: row.content_hash for row in index.photo_rows() if row.id in pending}
+        hashes = dict(index.db.execute("SELECT id, content_hash FROM photos WHERE content_hash IS NOT NULL"))
+        found = [(hashes[photo_id], keyword[:100]) for photo_id, path in files if photo_id in hashes
+                 for keyword in file_keywords(path)]
         with index.transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO tags (content_hash, tag, source) VALUES (?, ?, 'file')",
-                           [(hashes[photo_id], keyword[:100]) for photo_id, keywords in found
-                            for keyword in keywords if hashes.get(photo_id)])
-            index.mark_done(db, self.name, self.version, pending)
+            db.executemany("INSERT OR IGNORE INTO tags (content_hash, tag, source) VALUES (?, ?, 'file')", found)
+            index.mark_done(db, self.name, self.version, [photo_id for photo_id, _ in files])

@@ -54,11 +54,9 @@ class WordsStage:
 
     def run(self, index: PhotoIndex, context: StageContext) -> None:
         """Read every photo not read yet, as many at once as there are cores."""
-        pending = set(index.pending(self.name, self.version))
-        root = index.photos_root
-        if not pending or root is None:
+        paths = index.pending_files(self.name, self.version)
+        if not paths:
             return
-        paths = sorted((known.id, root / path) for path, known in index.known_files().items() if known.id in pending)
         reader = Reader()
         bar = progress_counter(len(paths), desc="reading words", enabled=context.progress)
         with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
