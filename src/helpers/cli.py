@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="photos per model call (default: %(default)s)")
     index.add_argument("--workers", type=_positive_int, default=None, help="decode threads (default: cores)")
     _add_megapixels(index)
+    index.add_argument("--faces", action="store_true",
+                       help="also find faces and group them into people (opt-in, remembered; `people off` stops it)")
     index.set_defaults(handler=run_index)
 
     search = commands.add_parser("search", parents=[common], help="find photos by text or by an example photo",
@@ -89,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only photos with this tag (repeat for photos with all of them)")
     search.add_argument("--not-tag", action="append", default=[], metavar="TAG", help="leave out photos with this tag")
     search.add_argument("--album", help="only photos in this album (named with `album add`, or a top-level folder)")
+    search.add_argument("--person", action="append", default=[], metavar="NAME",
+                        help="only photos of this person (name or id from `people list`; repeat: all of them)")
+    search.add_argument("--face", metavar="PHOTO[#N]",
+                        help="photos of the person whose face is in this photo (#N: its Nth face from the left)")
     search.add_argument("--min-score", type=float, default=None,
                         help="drop results below this similarity (default: the cutoff measured on this library, "
                              "one for photo queries and one for text; 0 shows everything)")
@@ -144,6 +150,28 @@ def build_parser() -> argparse.ArgumentParser:
     album_list = album_commands.add_parser("list", parents=[common], help="every album with its photo count")
     album_list.add_argument("--index", required=True, metavar="INDEX_DIR")
     album_list.set_defaults(handler=run_album)
+
+    people = commands.add_parser("people", parents=[common], help="the people found in the photos (index --faces)",
+                                 description="Faces are found only in an index built with --faces; face data "
+                                             "stays in the index on this machine.")
+    people_commands = people.add_subparsers(dest="people_command", required=True, metavar="ACTION")
+    for action, helptext, arguments in (
+            ("list", "every person with their faces; --out writes a contact sheet", ()),
+            ("name", "name a person (ID from `people list`, or their current name)", ("id", "name")),
+            ("merge", "make person B part of person A", ("a", "b")),
+            ("remove-face", "take face N of PHOTO out of its person (\"this is not them\")", ("photo", "number")),
+            ("skip", "never look for faces in FOLDER (and below); its faces go now", ("folder",)),
+            ("regroup", "group every face again (names and corrections are kept)", ()),
+            ("off", "stop looking for faces in new photos (what was found stays until `forget`)", ()),
+            ("forget", "delete every face, person and name from the index, and stop", ())):
+        command = people_commands.add_parser(action, parents=[common], help=helptext, description=helptext)
+        for argument in arguments:
+            command.add_argument(argument, metavar=argument.upper(),
+                                 type=_positive_int if argument == "number" else str)
+        command.add_argument("--index", required=True, metavar="INDEX_DIR")
+        if action == "list":
+            command.add_argument("--out", metavar="FILE.html", help="also write the contact sheet of face crops")
+        command.set_defaults(handler=run_people)
 
     report = commands.add_parser("report", parents=[common], help="which photos load, which do not, and why",
                                  description="Ingestion health: try to decode every image in a folder (or read "
@@ -248,7 +276,7 @@ def run_index(args: argparse.Namespace) -> dict[str, Any]:
     from .indexer import update_index
 
     options = IndexOptions(model=args.model, engine=args.engine, reembed=args.reembed, batch_size=args.batch_size,
-                           workers=args.workers, max_megapixels=args.max_megapixels)
+                           workers=args.workers, max_megapixels=args.max_megapixels, faces=args.faces)
     summary = update_index(args.photos_dir, args.index, options, progress=_show_progress(args))
     return summary.as_dict()
 
@@ -257,7 +285,7 @@ def run_search(args: argparse.Namespace) -> dict[str, Any]:
     filters = Filters(folder=args.folder, since=parse_day(args.since, "--since"),
                       until=parse_day(args.until, "--until"), camera=args.camera, place=args.place,
                       hide_flagged=args.hide_flagged, has_text=args.has_text, tags=tuple(args.tag),
-                      not_tags=tuple(args.not_tag), album=args.album)
+                      not_tags=tuple(args.not_tag), album=args.album, people=tuple(args.person))
     if not 0 <= args.diversity < 1:
         raise BadInput("--diversity must be at least 0 and below 1")
     query = [Term("words", args.words)] if args.words is not None else []
@@ -267,12 +295,17 @@ def run_search(args: argparse.Namespace) -> dict[str, Any]:
         query.append(Term("path", args.image))
     elif args.query is not None:
         query += parse_query(args.query)
-    if not query and not (filters.tags or filters.album or filters.has_text is not None):
-        raise BadInput("say what to search for: --text, --image, --query or --words (or list photos by --tag, "
-                       "--album or --has-text)")
+    if not query and not (filters.tags or filters.album or filters.has_text is not None or filters.people
+                          or args.face):
+        raise BadInput("say what to search for: --text, --image, --query, --words or --face (or list photos by "
+                       "--tag, --album, --person or --has-text)")
     if args.words is not None and not args.words.strip():
         raise BadInput("--words is empty: give the words written in the photo")
     with PhotoIndex.open(args.index) as index:
+        if args.face is not None:
+            from .people import chosen_face
+
+            filters = replace(filters, face=chosen_face(index, args.face))
         min_score: float | Literal["auto"] = "auto" if args.min_score is None else args.min_score
         library = Library(index, engine=args.engine)
         if not query:
@@ -304,6 +337,46 @@ def run_tag(args: argparse.Namespace) -> dict[str, Any]:
         if args.tag_command == "add":
             return {"tag": args.tag, "added": add_tag(index, args.tag, photos), "photos": [p.path for p in photos]}
         return {"tag": args.tag, "removed": remove_tag(index, args.tag, photos), "photos": [p.path for p in photos]}
+
+
+def run_people(args: argparse.Namespace) -> dict[str, Any]:
+    from . import people
+
+    with PhotoIndex.open(args.index) as index:
+        action = args.people_command
+        if action == "list":
+            return _people_listing(index, args.out)
+        if action == "name":
+            return {"named": str(people.name_person(index, args.id, args.name)), "name": " ".join(args.name.split())}
+        if action == "merge":
+            return {"merged": str(people.merge_people(index, args.a, args.b))}
+        if action == "remove-face":
+            photo = index.photo_named(args.photo)
+            return {"removed": f"{photo.path}#{args.number}", "from": people.remove_face(index, photo, args.number)}
+        if action == "skip":
+            return {"skipped_folder": args.folder.strip("/"), "faces_forgotten": people.skip_folder(index, args.folder)}
+        if action == "regroup":
+            people.regroup(index)
+            return _people_listing(index, None)
+        if action == "off":
+            people.set_on(index, False)
+            return {"faces": "off", "kept": people.counts(index)["faces"]}
+        return {"faces": "off", "forgotten": people.forget(index)}
+
+
+def _people_listing(index: PhotoIndex, out: str | None) -> dict[str, Any]:
+    from .people import people
+
+    found, loose = people(index)
+    result: dict[str, Any] = {
+        "people": [{"id": str(person.id), "name": person.name,
+                    "faces": [{"path": path, "box": list(face.box)} for path, face in person.faces]}
+                   for person in found], "unassigned": loose}
+    if out:
+        from .gallery import write_people_sheet
+
+        result["out"] = write_people_sheet(index, out)["out"]
+    return result
 
 
 def run_album(args: argparse.Namespace) -> dict[str, Any]:
@@ -432,6 +505,8 @@ def _report_lines(result: dict[str, Any]) -> list[str]:
                      "--has-text)")
     if result.get("tags"):
         lines.append("tags: " + ", ".join(f"{name} {count}" for name, count in result["tags"].items()))
+    if result.get("faces"):
+        lines.append(f"faces: {result['faces']} found, {result['people']} people ({result['named_people']} named)")
     return lines
 
 
@@ -532,7 +607,27 @@ def _album_lines(result: dict[str, Any]) -> list[str]:
             for name, album in result["albums"].items()] or ["no albums: the photo folder has no subfolders yet"]
 
 
-HUMAN_OUTPUT = {"tag": _tag_lines, "album": _album_lines,
+def _people_lines(result: dict[str, Any]) -> list[str]:
+    if "people" in result:
+        lines = [f"{len(person['faces']):6}  {person['name'] or '(no name)'}  [id {person['id']}]"
+                 for person in result["people"]] or ["no people found yet (index with --faces to find them)"]
+        lines.append(f"{result['unassigned']} faces belong to nobody yet")
+        return lines + ([f"contact sheet written to {result['out']}"] if result.get("out") else [])
+    if "named" in result:
+        return [f"person {result['named']} is now {result['name']}"]
+    if "merged" in result:
+        return [f"merged into person {result['merged']}"]
+    if "removed" in result:
+        return [f"face {result['removed']} taken out of {result['from'] or 'nobody'}"]
+    if "skipped_folder" in result:
+        gone = result["faces_forgotten"]
+        return [f"faces are never looked for in {result['skipped_folder']}/ ({gone} found there are gone)"]
+    if "forgotten" in result:
+        return [f"{result['forgotten']} faces and every person and name deleted; finding faces is off"]
+    return [f"finding faces is off; the {result['kept']} faces found stay until `photo-search people forget`"]
+
+
+HUMAN_OUTPUT = {"tag": _tag_lines, "people": _people_lines, "album": _album_lines,
                 "report": _report_lines, "index": _index_lines, "search": _search_lines, "eval": _eval_lines,
                 "gallery": _gallery_lines, "dupes": _dupes_lines}
 

@@ -15,15 +15,14 @@ from typing import Any, NamedTuple
 
 from .errors import BadInput
 from .images import LoadOptions, load_photo, make_thumbnail
+from .index import PhotoIndex
+from .people import crop_of, people
 from .search import Library, Term
 
 
 def write_gallery(library: Library, query: Term, out: str | os.PathLike[str], *, k: int = 24) -> dict[str, Any]:
     """Search, then write the page to `out` (atomically; never inside the photo folder)."""
-    out = Path(out).expanduser().resolve()
-    root = library.index.photos_root
-    if root is not None and (out == root or root in out.parents):
-        raise BadInput(f"{out} is inside the photo folder; write the gallery somewhere else")
+    out = _page_path(library.index, out)
     outcome = library.search([query], k=k)
     results = [GalleryItem(r.photo.path, r.score, library.index.thumbnail(r.photo.id), r.place_name,
                            tuple(item["path"] for item in r.also), r.words) for r in outcome.results]
@@ -32,10 +31,51 @@ def write_gallery(library: Library, query: Term, out: str | os.PathLike[str], *,
     else:
         title = f"photos like {Path(query.value).name}"
         picture = make_thumbnail(load_photo(query.value, LoadOptions(min_side=256)).image)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(gallery_html(title, picture, results), encoding="utf-8")
-    os.replace(partial, out)  # a reader never sees half a page
+    _write_page(out, gallery_html(title, picture, results))
     return {"out": str(out), "results": len(results), "took_ms": round(outcome.took_ms, 2)}
+
+
+def write_people_sheet(index: PhotoIndex, out: str | os.PathLike[str]) -> dict[str, Any]:
+    """A contact sheet of the people found: each person's name (or number), count and face crops,
+    as one offline page (atomically; never inside the photo folder). Face crops identify people:
+    share the page only with people who may see them."""
+    out = _page_path(index, out)
+    found, loose = people(index)
+    sections = "\n".join(
+        f"<section><h2>{html.escape(person.label)} <small>(id {person.id}, {len(person.faces)} faces)</small></h2>"
+        + "".join(f'<img src="{jpeg_data_uri(crop_of(index, face.id))}" alt="{html.escape(path, quote=True)}" '
+                  f'title="{html.escape(f"{path} #{face.number}", quote=True)}">' for path, face in person.faces[:60])
+        + "</section>" for person in found)
+    title = f"{len(found)} people"
+    _write_page(out, f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
+section img {{ width: 96px; height: 96px; border-radius: 4px; margin: 0 4px 4px 0; }}
+h2 small {{ color: #666; font-weight: normal; }}
+</style></head>
+<body><h1>{title}</h1>
+<p>Name one: <code>photo-search people name ID NAME</code>. {loose} faces belong to nobody yet.</p>
+{sections}
+<footer><p>Made by photo-search on this machine; nothing was sent anywhere. These crops identify people:
+share this page only with people who may see them.</p></footer>
+</body></html>
+""")
+    return {"out": str(out), "people": len(found)}
+
+
+def _page_path(index: PhotoIndex, out: str | os.PathLike[str]) -> Path:
+    out = Path(out).expanduser().resolve()
+    root = index.photos_root
+    if root is not None and (out == root or root in out.parents):
+        raise BadInput(f"{out} is inside the photo folder; write the page somewhere else")
+    return out
+
+
+def _write_page(out: Path, page: str) -> None:
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(page, encoding="utf-8")
+    os.replace(partial, out)  # a reader never sees half a page
 
 
 def _also(paths: Sequence[str]) -> str:

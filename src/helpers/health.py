@@ -16,6 +16,7 @@ from .errors import PhotoSkipped
 from .images import LoadOptions, load_photo
 from .images.metadata import PhotoMetadata
 from .index import PhotoIndex
+from .people import counts
 from .progress import progress_bar
 from .scan import PhotoRecord, ScanResult, Skipped, scan
 from .stages.places import places_of
@@ -47,6 +48,7 @@ class HealthReport:
     places: list[tuple[str, str]] | None = None  # (country, city) of each placed photo; from an index only
     with_words: int | None = None  # photos in which words were read; from an index only
     tags: dict[str, int] | None = None  # each tag's photo count; from an index only
+    people: dict[str, int] | None = None  # faces found, people, named people; from an index only
 
     @property
     def by_reason(self) -> dict[str, int]:
@@ -76,7 +78,7 @@ class HealthReport:
             "by_country": dict(Counter(country for country, _ in self.places).most_common()),
             "by_city": dict(Counter(city for _, city in self.places).most_common()),
         }) | ({} if self.with_words is None else {"with_words": self.with_words}) | (
-            {} if self.tags is None else {"tags": self.tags})
+            {} if self.tags is None else {"tags": self.tags}) | ({} if self.people is None else self.people)
 
 
 def health_report(folder: str | os.PathLike[str], options: LoadOptions = REPORT_OPTIONS,
@@ -125,4 +127,4 @@ def index_health(index: PhotoIndex) -> HealthReport:
     places = [(place.country, place.city or place.region or "") for place in places_of(index).values()
               if place.country]
     return HealthReport(files=len(loaded) + len(skipped), loaded=loaded, skipped=skipped, places=places,
-                        with_words=len(photos_with_words(index)), tags=tag_counts(index))
+                        with_words=len(photos_with_words(index)), tags=tag_counts(index), people=counts(index))

@@ -551,6 +551,12 @@ class PhotoIndex:
             db.execute("DELETE FROM config WHERE key IN ('model_id', 'fingerprint', 'dimension', 'preprocess')")
             self._bump_generation(db)
 
+    def compact(self) -> None:
+        """Rewrite the database without its free pages and empty the write-ahead log: what was
+        deleted is then gone from the files, not only from the tables."""
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def _bump_generation(self, db: sqlite3.Connection) -> None:
         db.execute("INSERT INTO config (key, value) VALUES ('generation', '1') "
                    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")

@@ -24,6 +24,7 @@ from .index import SCHEMA_VERSION, KnownFile, PhotoIndex, SkippedFile
 from .models import Embedder
 from .models.handle import ModelHandle, chosen_model
 from .options import DEFAULT_OPTIONS, IndexOptions
+from .people import set_on
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
 from .stages.runner import StageContext, run_stages
 from .workers import run_ahead
@@ -93,6 +94,8 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
     summary = UpdateSummary()
     with PhotoIndex.open(index_path, create=True) as index, index.writer():
         name = _settle_model(index, root, embedder.id if embedder else options.model, options.reembed)
+        if options.faces:
+            set_on(index, True)
         with ModelHandle(name, options.engine, embedder) as model:
             changes = _compare(root, index)
             if len(changes.fresh) > len(changes.gone):  # some photo is certainly new, not just moved

@@ -17,6 +17,7 @@ class IndexOptions:
     batch_size: photos per network call; 8, 16 and 32 indexed equally fast (BENCHMARKS.md).
     workers: decode threads; None means one per core, the fastest measured on 2 cores.
     max_megapixels: larger images are reported, not decoded (memory grows with pixels).
+    faces: look for faces from now on (opt-in; the index remembers it until `people off`).
     """
 
     model: str | None = None
@@ -25,6 +26,7 @@ class IndexOptions:
     batch_size: int = 32
     workers: int | None = None
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
+    faces: bool = False
 
     @property
     def threads(self) -> int:

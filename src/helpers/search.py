@@ -26,6 +26,7 @@ from .errors import BadInput, ModelMismatch, NoTextEncoder, PhotoSkipped, quoted
 from .images import LoadOptions, load_photo, load_photo_bytes
 from .index import PhotoIndex, PhotoRow
 from .models import Embedder, load_model
+from .people import ChosenFace, nearest_photos, person_named, photos_of
 from .places import Place, query_patterns
 from .relevance import Cutoff, TextCutoff, measure_text
 from .scan import exists, hash_bytes, hash_file
@@ -62,12 +63,14 @@ class Filters:
     tags: tuple[str, ...] = ()  # only photos carrying every one of these tags
     not_tags: tuple[str, ...] = ()  # and none of these
     album: str | None = None  # only photos in this album (named, or a top-level folder)
+    people: tuple[str, ...] = ()  # only photos holding every one of these people (names or ids)
+    face: ChosenFace | None = None  # only photos of the person with this face (`people.chosen_face`)
 
     @property
     def active(self) -> bool:
-        return bool(self.tags or self.not_tags) or any(
+        return bool(self.tags or self.not_tags or self.people) or any(
             value is not None for value in (self.folder, self.since, self.until, self.camera, self.place,
-                                            self.has_text, self.album))
+                                            self.has_text, self.album, self.face))
 
 
 @dataclass(frozen=True)
@@ -307,7 +310,14 @@ class Library:
             folders = set(self._folders.tolist())
             album = album_named(self.index, filters.album, folders)
             mask &= np.isin(self._folders, sorted(folder for folder in folders if album.holds(folder)))
+        for person in filters.people:
+            mask &= np.isin(self.ids, sorted(photos_of(self.index, person_named(self.index, person))))
+        if filters.face is not None:
+            mask &= np.isin(self.ids, sorted(self._face_closeness(filters.face)))
         return mask
+
+    def _face_closeness(self, face: ChosenFace) -> dict[int, float]:
+        return nearest_photos(self.index, face.descriptor, face.person_id)
 
     def _tagged(self, tag: str) -> set[str]:
         """The contents tagged `tag`; a tag no photo carries is a one-line error naming the tags there are."""
@@ -320,14 +330,23 @@ class Library:
 
     def browse(self, *, k: int = 10, filters: Filters = Filters(), collapse: bool = True) -> SearchOutcome:
         """No query, only filters ("everything tagged receipts", "the album Vacation 2024"): the
-        photos they let through, newest first."""
+        photos they let through, newest first; with a chosen face, the closest faces first."""
         started = time.perf_counter()
         mask = self.allowed(filters)
         positions = np.flatnonzero(np.ones(len(self.ids), dtype=bool) if mask is None else mask)
-        newest = np.asarray(sorted(positions.tolist(), key=lambda p: (self._dates[p] != "", self._dates[p]),
-                                   reverse=True), dtype=np.int64)  # the undated last
-        results = self._results(newest, np.ones(len(newest), dtype=np.float32), k, set(), collapse, {})
-        notes = [] if results else ["no photo passes these filters"]
+        if filters.face is not None:  # "photos of this person": the closest faces first
+            closeness = self._face_closeness(filters.face)
+            scores = np.asarray([closeness[int(self.ids[p])] for p in positions], dtype=np.float32)
+            order = np.argsort(-scores, kind="stable")
+            positions, scores = positions[order], scores[order]
+        else:
+            positions = np.asarray(sorted(positions.tolist(), key=lambda p: (self._dates[p] != "", self._dates[p]),
+                                          reverse=True), dtype=np.int64)  # the undated last
+            scores = np.ones(len(positions), dtype=np.float32)
+        results = self._results(positions, scores, k, set(), collapse, {})
+        notes = [filters.face.note] if filters.face is not None and filters.face.note else []
+        if not results:
+            notes.append("no photo passes these filters")
         return SearchOutcome(results, (time.perf_counter() - started) * 1000, notes, None)
 
     def search(self, query: list[Term] | Term | str, *, k: int = 10, filters: Filters = Filters(),

@@ -12,6 +12,7 @@ from ..index import PhotoIndex
 from ..models import Embedder
 from .copies import CopiesStage
 from .cutoff import CutoffStage
+from .faces import FacesStage
 from .keywords import KeywordsStage
 from .places import PlacesStage
 from .words import WordsStage
@@ -40,7 +41,8 @@ class Stage(Protocol):
     def run(self, index: PhotoIndex, context: StageContext) -> None: ...
 
 
-STAGES: tuple[Stage, ...] = (CutoffStage(), PlacesStage(), KeywordsStage(), WordsStage(), CopiesStage())
+STAGES: tuple[Stage, ...] = (CutoffStage(), PlacesStage(), KeywordsStage(), WordsStage(), FacesStage(),
+                             CopiesStage())
 
 
 def run_stages(index: PhotoIndex, context: StageContext, stages: Sequence[Stage] = STAGES) -> dict[str, float]:

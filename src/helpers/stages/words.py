@@ -8,17 +8,14 @@ that stores its words, so a killed run resumes where it stopped."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import PhotoSkipped
 from ..index import PhotoIndex
 from ..ocr import Line, Reader
-from ..progress import progress_counter
 from ..words import PhotoText, WordMatch, trigrams
+from ..workers import in_batches
 
 if TYPE_CHECKING:
     from .runner import StageContext
@@ -58,18 +55,14 @@ class WordsStage:
         if not paths:
             return
         reader = Reader()
-        bar = progress_counter(len(paths), desc="reading words", enabled=context.progress)
-        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-            for batch in _batches(paths, BATCH):
-                found = list(pool.map(lambda item: _lines_or_none(reader, item[1]), batch))
-                with index.transaction() as db:
-                    db.executemany("DELETE FROM photo_words WHERE photo_id = ?", [(photo_id,) for photo_id, _ in batch])
-                    db.executemany("INSERT INTO photo_words (photo_id, text, lines) VALUES (?, ?, ?)",
-                                   [(photo_id, PhotoText([line.text for line in lines]).text, _dump(lines))
-                                    for (photo_id, _), lines in zip(batch, found, strict=True) if lines])
-                    index.mark_done(db, self.name, self.version, [photo_id for photo_id, _ in batch])
-                bar.update(len(batch))
-        bar.close()
+        for batch, found in in_batches(lambda item: _lines_or_none(reader, item[1]), paths, BATCH,
+                                       desc="reading words", progress=context.progress):
+            with index.transaction() as db:
+                db.executemany("DELETE FROM photo_words WHERE photo_id = ?", [(photo_id,) for photo_id, _ in batch])
+                db.executemany("INSERT INTO photo_words (photo_id, text, lines) VALUES (?, ?, ?)",
+                               [(photo_id, PhotoText([line.text for line in lines]).text, _dump(lines))
+                                for (photo_id, _), lines in zip(batch, found, strict=True) if lines])
+                index.mark_done(db, self.name, self.version, [photo_id for photo_id, _ in batch])
 
 
 def _lines_or_none(reader: Reader, path: Path) -> list[Line]:
@@ -78,11 +71,6 @@ def _lines_or_none(reader: Reader, path: Path) -> list[Line]:
         return reader.lines_in(path)
     except (PhotoSkipped, OSError):
         return []
-
-
-def _batches(items: Sequence[tuple[int, Path]], size: int) -> Iterator[Sequence[tuple[int, Path]]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def _dump(lines: list[Line]) -> str:
