@@ -69,6 +69,7 @@ bench: setup  ## speed figures (medians of several runs, rclip side by side), re
 	$(PY) benchmarks/bench_distinct.py
 	$(PY) benchmarks/bench_folding.py
 	$(PY) benchmarks/bench_words.py
+	$(PY) benchmarks/bench_faces.py
 	$(PY) benchmarks/bench_engines.py
 	$(PY) benchmarks/bench_search.py
 	$(PY) benchmarks/bench_cutoff.py

@@ -10,6 +10,7 @@ Usage: python benchmarks/camera_folder.py OUT_DIR [--count 200]
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import random
 from datetime import datetime, timedelta
@@ -91,12 +92,15 @@ KNOWN_COPIES = {"caltech101/grand_piano/image_0006.jpg", "caltech101/grand_piano
 CAMERA = ("Google", "Pixel 7")
 
 
-def build_distinct(out_dir: Path, count: int = 300, *, camera_exif: bool = True, seed: int = 0) -> Path:
+def build_distinct(out_dir: Path, count: int = 300, *, camera_exif: bool = True, seed: int = 0,
+                   people_share: float = 0.0) -> Path:
     """`count` distinct camera-size photos, no copies among them: real web-size photos of
     ../shared/photos/retrieval (never the same one twice) enlarged to about 12 MP, with sensor-like
     noise, saved at quality 90. With `camera_exif`, each carries one phone's make and model and its
-    own capture time (minutes to hours after the one before), as a phone's camera roll does."""
-    marker = out_dir / f".complete-distinct-{count}-{camera_exif}-{seed}"
+    own capture time (minutes to hours after the one before), as a phone's camera roll does.
+    `people_share` of them are photos of people from ../shared/photos/faces instead (its whole
+    photos, not its face chips)."""
+    marker = out_dir / f".complete-distinct-{count}-{camera_exif}-{seed}-{people_share}"
     if marker.exists():
         return out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -105,9 +109,11 @@ def build_distinct(out_dir: Path, count: int = 300, *, camera_exif: bool = True,
                      and "full_resolution" not in path.parts
                      and path.relative_to(retrieval).as_posix() not in KNOWN_COPIES)
     rng = random.Random(seed)
+    with_people = round(count * people_share)
+    chosen = rng.sample(sources, min(count - with_people, len(sources))) + rng.sample(_people_photos(), with_people)
     noise = np.random.default_rng(seed)
     taken = datetime(2024, 5, 1, 9, 0, 0)
-    for number, path in enumerate(rng.sample(sources, min(count, len(sources)))):
+    for number, path in enumerate(rng.sample(chosen, len(chosen))):
         with Image.open(path) as image:
             image = image.convert("RGB")
         scale = (12e6 / (image.width * image.height)) ** 0.5
@@ -123,6 +129,14 @@ def build_distinct(out_dir: Path, count: int = 300, *, camera_exif: bool = True,
                                                                     exif=exif)
     marker.touch()
     return out_dir
+
+
+def _people_photos() -> list[Path]:
+    """The face kit's whole photos of people (one person or a group), not its tight face chips."""
+    with (TESTDATA / "faces" / "identities.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [TESTDATA / "faces" / row["path"] for row in rows
+            if row["identity"] != "none" and "chip" not in row["note"]]
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import os
 import re
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -251,6 +252,18 @@ def pair_similarities(library: Library, groups: dict[str, str], limit: int = 200
     if len(irrelevant) > limit:
         irrelevant = rng.choice(irrelevant, limit, replace=False)
     return relevant, irrelevant
+
+
+def grouping_scores(labels: Sequence[int], truth: Sequence[str]) -> tuple[float, float]:
+    """Pairwise precision and recall of a grouping (people from faces) against the true identities:
+    of the pairs put together, the share that are one identity; of the pairs of one identity, the
+    share put together."""
+    labels_array, truth_array = np.asarray(labels), np.asarray(truth)
+    upper = np.triu(np.ones((len(labels), len(labels)), dtype=bool), 1)
+    together = (labels_array[:, None] == labels_array[None, :]) & upper
+    same = (truth_array[:, None] == truth_array[None, :]) & upper
+    both = int((together & same).sum())
+    return (both / int(together.sum()) if together.any() else 1.0, both / int(same.sum()) if same.any() else 1.0)
 
 
 def precision_recall_by_k(report: EvalReport) -> list[tuple[float, float, float]]:

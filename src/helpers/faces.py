@@ -8,8 +8,8 @@ photos of one person and far for two people. That makes it sensitive data: it id
 person. It stays in the index, on this machine, and `photo-search people forget` deletes it.
 
 Cost: the detector's work grows with the pixels it scans. A photo is decoded (a JPEG by DCT
-scaling, cheaply) to DETECT_SIDE pixels on its short side and the detector scans it at twice
-that size: the smallest face it finds there is 73 pixels across, so in the photo a face of
+scaling, cheaply) to about DETECT_SIDE pixels on its short side and the detector scans it at
+twice that size: the smallest face it finds there is 73 pixels across, so in the photo a face of
 about 5 % of the short side, which is as small as a face in a photo of a group still is.
 """
 
@@ -26,9 +26,11 @@ import numpy as np
 from PIL import Image
 
 from .errors import BadInput
-from .images import LoadOptions, load_photo
+from .images import LoadOptions, load_photo, short_side_size
 
 DETECT_SIDE = 750  # the short side the detector sees (upsampled once): finds faces of 5 % of it
+DECODE_SIDE = 700  # a JPEG is DCT-decoded to at least this short side (3000 px -> 750), and resized
+# only when that leaves it much larger (a plain bilinear step: the detector needs no antialiasing)
 UPSAMPLE = 1
 MIN_SCORE = 0.0  # the HOG detector's own decision level; lower finds more faces and more rugs
 CROP_SIDE = 96  # the face crop kept for the people view (pixels, square)
@@ -69,9 +71,14 @@ class FaceFinder:
     def faces_in(self, path: str | Path) -> list[Face]:
         """The faces in the photo at `path`, upright as EXIF says, left to right. Raises
         PhotoSkipped for a file that cannot be decoded."""
-        loaded = load_photo(path, LoadOptions(min_side=DETECT_SIDE))
-        width = loaded.metadata.width or loaded.image.width
-        return self.faces_in_image(loaded.image, scale=width / loaded.image.width)
+        # The loader asks libjpeg for twice `min_side` (its models want a last bicubic step), so
+        # half of DECODE_SIDE here: the decoded short side is at least DECODE_SIDE.
+        loaded = load_photo(path, LoadOptions(min_side=DECODE_SIDE // 2, shrink=False))
+        image = loaded.image
+        if min(image.size) > DETECT_SIDE * 1.2:  # a JPEG too large for DCT scaling to reach DETECT_SIDE
+            image = image.resize(short_side_size(image.size, DETECT_SIDE), Image.Resampling.BILINEAR)
+        width = loaded.metadata.width or image.width
+        return self.faces_in_image(image, scale=width / image.width)
 
     def faces_in_image(self, image: Image.Image, scale: float = 1.0) -> list[Face]:
         """The faces in upright RGB pixels; boxes multiplied by `scale` (to the photo's own size)."""
