@@ -35,11 +35,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--splits", type=int, default=8)
+    parser.add_argument("--strangers", type=int, default=600, help="photos of retrieval/ whose faces are mixed in")
     args = parser.parse_args()
     os.environ["PHOTO_SEARCH_CACHE"] = str(BENCH / "cache")
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; dlib HOG detector, 5-point landmarks, ResNet descriptor\n")
     kit = _kit()
-    _quality(kit, args.splits)
+    strangers = _strangers(args.strangers)
+    _quality(kit, args.splits, [])
+    print(f"The same splits with the faces of {len(strangers)} strangers mixed in (every face found in "
+          f"{args.strangers} photos of ../shared/photos/retrieval at most, each taken as a different person):\n")
+    _quality(kit, args.splits, strangers)
     camera = build_distinct(BENCH / "distinct100-people", 100, people_share=1 / 3)
     _per_photo("face kit", [path for path, *_ in kit])
     _per_photo("distinct 12 MP camera photos, a third of people", sorted(camera.glob("*.jpg"))[:40])
@@ -56,12 +61,21 @@ def _kit() -> list[tuple[Path, str, int | None, list[Face]]]:
             for row, faces in zip(rows, found, strict=True)]
 
 
-def _quality(kit: list[tuple[Path, str, int | None, list[Face]]], splits: int) -> None:
-    counted = sum(count for _, _, count, _ in kit if count)
-    found = sum(min(len(faces), count) for _, _, count, faces in kit if count)
-    faceless = [faces for _, identity, _, faces in kit if identity == "none"]
-    print(f"faces found: **{found} of {counted}** counted ({found / counted:.1%}); photos without a face given "
-          f"one: {sum(bool(faces) for faces in faceless)} of {len(faceless)}\n")
+def _strangers(count: int) -> list[np.ndarray]:
+    photos = sorted(path for path in (TESTDATA / "retrieval").rglob("*") if path.suffix.lower() in (".jpg", ".png"))
+    finder = FaceFinder()
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        found = pool.map(finder.faces_in, random.Random(0).sample(photos, min(count, len(photos))))
+        return [face.descriptor for faces in found for face in faces]
+
+
+def _quality(kit: list[tuple[Path, str, int | None, list[Face]]], splits: int, strangers: list[np.ndarray]) -> None:
+    if not strangers:
+        counted = sum(count for _, _, count, _ in kit if count)
+        found = sum(min(len(faces), count) for _, _, count, faces in kit if count)
+        faceless = [faces for _, identity, _, faces in kit if identity == "none"]
+        print(f"faces found: **{found} of {counted}** counted ({found / counted:.1%}); photos without a face "
+              f"given one: {sum(bool(faces) for faces in faceless)} of {len(faceless)}\n")
     labelled = [(identity, faces[0].descriptor, path.name) for path, identity, _, faces in kit
                 if len(faces) == 1 and ";" not in identity and identity not in ("unknown", "none")]
     identities = sorted({identity for identity, _, _ in labelled})
@@ -72,9 +86,10 @@ def _quality(kit: list[tuple[Path, str, int | None, list[Face]]], splits: int) -
     for seed in range(splits):
         held = set(random.Random(seed).sample(identities, len(identities) // 2))
         chosen = [item for item in labelled if item[0] in held]
-        labels = clusters(np.stack([descriptor for _, descriptor, _ in chosen]))
-        precision, recall = grouping_scores(labels, [identity for identity, _, _ in chosen])
-        person = _person_precision(labels, [identity for identity, _, _ in chosen])
+        truth = [identity for identity, _, _ in chosen] + [f"stranger {n}" for n in range(len(strangers))]
+        labels = clusters(np.stack([descriptor for _, descriptor, _ in chosen] + strangers))
+        precision, recall = grouping_scores(labels, truth)
+        person = _person_precision(labels, truth)
         scores.append((precision, recall, person))
         print(f"| {seed} | {len(held)} | {len(chosen)} | {precision:.3f} | {recall:.3f} | {person:.3f} |")
     for name, pick in (("worst", min), ("median", statistics.median)):

@@ -172,6 +172,46 @@ def test_new_photos_join_people_and_corrections_survive_regrouping(library: tupl
     assert obama["id"] == _person_with(regrouped, "obama/fd_001.jpg")["id"]
 
 
+def test_the_app_strip_filters_by_person_and_names_them(library: tuple[Path, Path],
+                                                       photo_search: PhotoSearch) -> None:
+    from helpers.app import SearchApp
+
+    folder, index = library
+    people = _people(photo_search, index)
+    app = SearchApp(index, folder)
+    chips = {chip.children[1].description: chip for chip in app.people_strip.children}
+    assert app.people_row.layout.display is None and set(chips) == {_chip_label(person) for person in people}
+    assert all(chip.children[0].value[:2] == b"\xff\xd8" for chip in chips.values())  # a face crop each
+    app.name_chosen()
+    assert "Choose one person" in app.status_text  # nobody chosen yet
+    biden = _person_with(people, "biden/fd_006.jpg")
+    chips[_chip_label(biden)].children[1].value = True
+    assert _shown(app) == {face["path"] for face in biden["faces"]}
+    app.person_name.value = "Joe"
+    assert app.name_chosen() == "Joe" and f"Joe ({len(biden['faces'])})" in _labels(app)
+    angelina = _person_with(people, "angelina/fd_058.jpg")
+    chips[_chip_label(angelina)].children[1].value = True
+    assert not app.results  # no photo shows both
+    app.choose_person(biden["id"], False)
+    app.person_name.value = "joe"
+    assert app.name_chosen() is None and "already person" in app.status_text
+    assert _chip_label(angelina) in _labels(app)
+
+
+def _chip_label(person: dict) -> str:
+    return f"{person['name'] or 'person ' + person['id']} ({len(person['faces'])})"
+
+
+def _shown(app: object) -> set[str]:
+    """The results' photos and the copies they stand for."""
+    return {path for result in app.results  # type: ignore[attr-defined]
+            for path in (result.photo.path, *(also["path"] for also in result.also))}
+
+
+def _labels(app: object) -> list[str]:
+    return [chip.children[1].description for chip in app.people_strip.children]  # type: ignore[attr-defined]
+
+
 def test_merge_off_and_forget_to_the_bytes(library: tuple[Path, Path], photo_search: PhotoSearch) -> None:
     folder, index = library
     people = _people(photo_search, index)

@@ -1,7 +1,8 @@
 """The search app: one ipywidgets panel for chapter 6 in JupyterLab and for `make app` (Voila).
 
 Upload a photo, pick one from the library (type part of its name), or describe one in words;
-narrow by how many, closeness, folder, dates and place; rebuild the index; click a result for its
+narrow by how many, closeness, folder, dates, place, tags and people (a strip of the people found,
+when the index finds faces: choose one or more, or name one); rebuild the index; click a result for its
 detail view, or a "+3 copies" badge for the copies and burst shots it stands for. Everything shown comes
 from the index: the grid uses its cached thumbnails (small, EXIF-upright), and the detail view
 opens a photo only by its id in the index, never a path someone typed, so the page cannot be
@@ -26,6 +27,7 @@ from .gallery import jpeg_data_uri
 from .images import LoadOptions, load_photo, load_photo_bytes, make_thumbnail
 from .index import PhotoIndex, PhotoRow
 from .indexer import update_index
+from .people import crop_of, name_person, people
 from .search import Filters, Library, Result, SearchOutcome, Term, folded_label
 from .tags import add_tag, albums, tag_counts, tags_by_hash
 
@@ -35,6 +37,8 @@ ANY_ALBUM = "(any album)"
 DETAIL_SIDE = 1024  # the detail view's longer side: sharp on a laptop screen, quick to send
 CARD_WIDTH = "190px"
 PICK_LIMIT = 50  # photos listed for picking by name
+PEOPLE_SHOWN = 30  # people in the strip, most faces first (the rest: `people list`)
+FACE_SIDE = "64px"
 
 
 class SearchApp:
@@ -81,6 +85,14 @@ class SearchApp:
         self.tag_button = widgets.Button(description="Tag selected", icon="tag",
                                          tooltip="add this tag to the results you ticked")
         self.selected: set[int] = set()  # result numbers ticked for tagging
+        self.people_strip = widgets.HBox(layout={"overflow_x": "auto"})
+        self.person_name = widgets.Text(placeholder="a name, e.g. Anna", description="Name as",
+                                        continuous_update=False)
+        self.name_button = widgets.Button(description="Name person", icon="user",
+                                          tooltip="give the one person chosen in the strip this name")
+        self.people_row = widgets.VBox([self.people_strip, widgets.HBox([self.person_name, self.name_button])],
+                                       layout={"display": "none"})
+        self.chosen_people: list[str] = []  # person ids chosen in the strip: photos with all of them
         self.rebuild_button = widgets.Button(description="Rebuild index", icon="refresh")
         self.rebuild_log = widgets.Output()
         self.status = widgets.HTML()
@@ -102,7 +114,7 @@ class SearchApp:
             widgets.HBox([self.text, self.text_button]),
             widgets.HBox([self.k, self.min_score, self.folder]),
             widgets.HBox([self.since, self.until, self.place, self.close_only, self.hide_flagged]),
-            widgets.HBox([self.tag, self.album, self.tag_name, self.tag_button]),
+            widgets.HBox([self.tag, self.album, self.tag_name, self.tag_button]), self.people_row,
             widgets.HBox([self.rebuild_button]), self.rebuild_log, self.status, self.result_area,
         ])
         self.upload.observe(self._on_upload, "value")
@@ -114,6 +126,7 @@ class SearchApp:
                         self.hide_flagged, self.tag, self.album):
             control.observe(lambda change: self._rerun(), "value")
         self.tag_button.on_click(lambda _: self.tag_selected())
+        self.name_button.on_click(lambda _: self.name_chosen())
         self.rebuild_button.on_click(lambda _: self.rebuild())
         self.back.on_click(lambda _: self._show_results())
         self.also_back.on_click(lambda _: self._show_results())
@@ -137,6 +150,7 @@ class SearchApp:
         self._list_matches()
         self.folder.options = [ALL_FOLDERS] + sorted({row.folder for row in rows if row.folder})
         self._list_tags()
+        self._list_people()
         self.album.options = [ANY_ALBUM] + [album.name for album in
                                             albums(self.library.index, {row.folder for row in rows}).values()]
         self._say(f"{len(rows)} photos in the index ({html.escape(self.library.model_id)}). Upload, pick or "
@@ -187,15 +201,16 @@ class SearchApp:
     def _rerun(self) -> None:
         if self._last_query is not None:
             self._search(*self._last_query)
-        elif self.tag.value != ANY_TAG or self.album.value != ANY_ALBUM:
-            self._search([], "<p>the photos with this tag or in this album, newest first</p>")
+        elif self.tag.value != ANY_TAG or self.album.value != ANY_ALBUM or self.chosen_people:
+            self._search([], "<p>the photos with this tag, in this album or of these people, newest first</p>")
 
     def _filters(self) -> Filters:
         return Filters(folder=None if self.folder.value == ALL_FOLDERS else self.folder.value,
                        since=self.since.value, until=self.until.value, place=self.place.value.strip() or None,
                        hide_flagged=self.hide_flagged.value,
                        tags=() if self.tag.value == ANY_TAG else (self.tag.value,),
-                       album=None if self.album.value == ANY_ALBUM else self.album.value)
+                       album=None if self.album.value == ANY_ALBUM else self.album.value,
+                       people=tuple(self.chosen_people))
 
     def _list_tags(self) -> None:
         if self.library is not None:
@@ -217,6 +232,49 @@ class SearchApp:
         self._say(f"Tagged {added} photos <b>{html.escape(' '.join(self.tag_name.value.split()))}</b> "
                   f"({len(chosen) - added} had it already).")
         return added
+
+    # --- people ------------------------------------------------------------------------------
+
+    def _list_people(self) -> None:
+        """One chip per person (a face crop, the name, how many faces): choosing chips filters."""
+        found = people(self.library.index)[0][:PEOPLE_SHOWN] if self.library else []
+        self.chosen_people = [ref for ref in self.chosen_people if ref in {str(person.id) for person in found}]
+        chips = []
+        for person in found:
+            crop = crop_of(self.library.index, person.faces[0][1].id) if self.library else b""
+            toggle = widgets.ToggleButton(value=str(person.id) in self.chosen_people,
+                                          description=f"{person.label} ({len(person.faces)})",
+                                          tooltip=f"only photos of {person.label}", layout={"width": "auto"})
+            toggle.add_class("photo-search-person")
+            toggle.observe(lambda change, ref=str(person.id): self.choose_person(ref, change["new"]), "value")
+            chips.append(widgets.VBox([widgets.Image(value=crop, format="jpeg",
+                                                     layout={"width": FACE_SIDE, "height": FACE_SIDE}), toggle],
+                                      layout={"align_items": "center", "margin": "0 6px 0 0"}))
+        self.people_strip.children = chips
+        self.people_row.layout.display = None if chips else "none"
+
+    def choose_person(self, ref: str, chosen: bool) -> None:
+        """Add or remove a person (by id) from the people every result must show."""
+        self.chosen_people = [r for r in self.chosen_people if r != ref] + ([ref] if chosen else [])
+        self._rerun()
+        if not self.chosen_people and self._last_query is None:
+            self.results, self.grid.children, self.query_view.value = [], [], ""
+
+    def name_chosen(self) -> str | None:
+        """Name the one person chosen in the strip with what was typed; the new name, or None."""
+        if len(self.chosen_people) != 1 or not self.person_name.value.strip() or self.library is None:
+            self._say("Choose one person in the strip and type their name first.")
+            return None
+        try:
+            name_person(self.library.index, self.chosen_people[0], self.person_name.value)
+        except PhotoSearchError as error:
+            self._say(html.escape(str(error)))
+            return None
+        name = " ".join(self.person_name.value.split())
+        self._list_people()
+        self._say(f"Named <b>{html.escape(name)}</b>: search for them with <code>--person "
+                  f"{html.escape(name)}</code> too.")
+        return name
 
     def _min_score(self) -> float | Literal["auto"] | None:
         """A minimum set by hand wins; else the library's own cutoff, unless "only close matches" is off."""

@@ -9,8 +9,11 @@ person. It stays in the index, on this machine, and `photo-search people forget`
 
 Cost: the detector's work grows with the pixels it scans. A photo is decoded (a JPEG by DCT
 scaling, cheaply) to about DETECT_SIDE pixels on its short side and the detector scans it at
-twice that size: the smallest face it finds there is 73 pixels across, so in the photo a face of
-about 5 % of the short side, which is as small as a face in a photo of a group still is.
+twice that size: the smallest face it finds is about 40 pixels across at DETECT_SIDE, so in the
+photo a face of about 5 % of the short side, which is as small as a face in a photo of a group
+still is. Smaller faces are left out on purpose, not only for speed: below about 40 pixels the
+descriptors of two different people come closer than the grouping distance (measured on the
+face kit, faces shrunk step by step), so a smaller face would join the wrong person.
 """
 
 from __future__ import annotations
