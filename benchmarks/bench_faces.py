@@ -4,8 +4,9 @@ camera photos (`index --faces`, the stages' own times).
 
 Quality: ../shared/photos/faces (identities.csv). Grouping is scored on splits of its identities:
 each split keeps half of them (the grouping rule was chosen on none of these splits' choices);
-the worst split is reported beside the median. `--person` precision@10: for each person found,
-the share of their first ten photos that show that identity.
+the worst split is reported beside the median. `--person` precision: for each person found, the
+share of all their faces (not only the first ten) that show that identity. The faces found in
+retrieval/ are then mixed in, to see whether strangers, statues and false faces join a kit person.
 Usage: python benchmarks/bench_faces.py [--runs 2] [--splits 8]
 """
 
@@ -35,15 +36,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--splits", type=int, default=8)
-    parser.add_argument("--strangers", type=int, default=600, help="photos of retrieval/ whose faces are mixed in")
     args = parser.parse_args()
     os.environ["PHOTO_SEARCH_CACHE"] = str(BENCH / "cache")
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; dlib HOG detector, 5-point landmarks, ResNet descriptor\n")
     kit = _kit()
-    strangers = _strangers(args.strangers)
+    counted = sum(count for _, _, count, _ in kit if count)
+    found = sum(min(len(faces), count) for _, _, count, faces in kit if count)
+    faceless = [faces for _, identity, _, faces in kit if identity == "none"]
+    print(f"faces found: **{found} of {counted}** counted ({found / counted:.1%}); kit photos without a face "
+          f"given one: {sum(bool(faces) for faces in faceless)} of {len(faceless)}\n")
+    strangers = _negatives_and_strangers()
     _quality(kit, args.splits, [])
-    print(f"The same splits with the faces of {len(strangers)} strangers mixed in (every face found in "
-          f"{args.strangers} photos of ../shared/photos/retrieval at most, each taken as a different person):\n")
+    print(f"The same splits with the {len(strangers)} faces found in ../shared/photos/retrieval mixed in (people "
+          "of other photos, statues and false faces: their own identities are unknown, so precision counts the "
+          "pairs that hold a kit face, and --person precision the people whose faces are mostly one kit "
+          "identity):\n")
     _quality(kit, args.splits, strangers)
     camera = build_distinct(BENCH / "distinct100-people", 100, people_share=1 / 3)
     _per_photo("face kit", [path for path, *_ in kit])
@@ -51,36 +58,47 @@ def main() -> None:
     _stage_cost(camera, args.runs)
 
 
+def _found(paths: list[Path]) -> list[list[Face]]:
+    finder = FaceFinder()
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        return list(pool.map(finder.faces_in, paths))
+
+
 def _kit() -> list[tuple[Path, str, int | None, list[Face]]]:
     folder = TESTDATA / "faces"
     rows = list(csv.DictReader((folder / "identities.csv").open(encoding="utf-8")))
-    finder = FaceFinder()
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        found = list(pool.map(lambda row: finder.faces_in(folder / row["path"]), rows))
+    found = _found([folder / row["path"] for row in rows])
     return [(folder / row["path"], row["identity"], int(row["faces"]) if row["faces"] else None, faces)
             for row, faces in zip(rows, found, strict=True)]
 
 
-def _strangers(count: int) -> list[np.ndarray]:
-    photos = sorted(path for path in (TESTDATA / "retrieval").rglob("*") if path.suffix.lower() in (".jpg", ".png"))
-    finder = FaceFinder()
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        found = pool.map(finder.faces_in, random.Random(0).sample(photos, min(count, len(photos))))
-        return [face.descriptor for faces in found for face in faces]
+def _negatives_and_strangers() -> list[np.ndarray]:
+    """Faces found in every photo of retrieval/, and the photos among them that hold no person (Caltech
+    and clothing photos, COCO photos whose labels name no person) which were given one anyway."""
+    folder = TESTDATA / "retrieval"
+    groups = {row["path"]: row["group"] for row in csv.DictReader((folder / "groups.csv").open(encoding="utf-8"))}
+    persons = {row["path"] for row in csv.DictReader((folder / "coco_labels.csv").open(encoding="utf-8"))
+               if "person" in row["categories"].split(";")}
+    paths = sorted(folder / path for path in groups)
+    found = dict(zip(paths, _found(paths), strict=True))
+    statues = [path for path in paths if groups[path.relative_to(folder).as_posix()] == "caltech101:buddha"]
+    negatives = [path for path in paths if path not in statues and (
+        groups[path.relative_to(folder).as_posix()].startswith(("caltech101:", "clothing:"))
+        or path.relative_to(folder).as_posix().startswith("coco_captions/") and
+        path.relative_to(folder).as_posix() not in persons)]
+    wrong = [path.relative_to(folder).as_posix() for path in negatives if found[path]]
+    print(f"photos of retrieval/ without a person (Caltech, clothing, COCO without a person) given a face: "
+          f"**{len(wrong)} of {len(negatives)}** ({', '.join(wrong) or 'none'}); Buddha statues given one: "
+          f"{sum(bool(found[path]) for path in statues)} of {len(statues)}\n")
+    return [face.descriptor for faces in found.values() for face in faces]
 
 
 def _quality(kit: list[tuple[Path, str, int | None, list[Face]]], splits: int, strangers: list[np.ndarray]) -> None:
-    if not strangers:
-        counted = sum(count for _, _, count, _ in kit if count)
-        found = sum(min(len(faces), count) for _, _, count, faces in kit if count)
-        faceless = [faces for _, identity, _, faces in kit if identity == "none"]
-        print(f"faces found: **{found} of {counted}** counted ({found / counted:.1%}); photos without a face "
-              f"given one: {sum(bool(faces) for faces in faceless)} of {len(faceless)}\n")
     labelled = [(identity, faces[0].descriptor, path.name) for path, identity, _, faces in kit
                 if len(faces) == 1 and ";" not in identity and identity not in ("unknown", "none")]
     identities = sorted({identity for identity, _, _ in labelled})
     print(f"grouping at distance {THRESHOLD}, {splits} splits of {len(identities)} identities (half held each):\n")
-    print("| split | identities | faces | pairwise precision | pairwise recall | --person precision@10 (worst) |")
+    print("| split | identities | faces | pairwise precision | pairwise recall | --person precision, all faces (worst) |")
     print("|---|---:|---:|---:|---:|---:|")
     scores = []
     for seed in range(splits):
@@ -88,8 +106,9 @@ def _quality(kit: list[tuple[Path, str, int | None, list[Face]]], splits: int, s
         chosen = [item for item in labelled if item[0] in held]
         truth = [identity for identity, _, _ in chosen] + [f"stranger {n}" for n in range(len(strangers))]
         labels = clusters(np.stack([descriptor for _, descriptor, _ in chosen] + strangers))
-        precision, recall = grouping_scores(labels, truth)
-        person = _person_precision(labels, truth)
+        precision = _kit_precision(labels, truth, len(chosen))
+        _, recall = grouping_scores(labels[:len(chosen)], truth[:len(chosen)])
+        person = _person_precision(labels, truth, held)
         scores.append((precision, recall, person))
         print(f"| {seed} | {len(held)} | {len(chosen)} | {precision:.3f} | {recall:.3f} | {person:.3f} |")
     for name, pick in (("worst", min), ("median", statistics.median)):
@@ -98,14 +117,23 @@ def _quality(kit: list[tuple[Path, str, int | None, list[Face]]], splits: int, s
     print()
 
 
-def _person_precision(labels: list[int], truth: list[str]) -> float:
-    """The worst person's precision@10: of their first ten faces, the share of their main identity."""
+def _kit_precision(labels: list[int], truth: list[str], kit: int) -> float:
+    """Pairwise precision over the pairs put together that hold at least one kit face (the first
+    `kit`): a stranger joined to a kit person counts against it, two strangers together do not."""
+    pairs = [(a, b) for a in range(kit) for b in range(a + 1, len(labels)) if labels[a] == labels[b]]
+    return sum(truth[a] == truth[b] for a, b in pairs) / len(pairs) if pairs else 1.0
+
+
+def _person_precision(labels: list[int], truth: list[str], identities: set[str]) -> float:
+    """The worst `--person` precision among the people who are mostly one of `identities`: of all their
+    faces (stricter than of their first ten, which could hide strangers), the share of that identity."""
     worst = 1.0
     for label, size in Counter(labels).items():
-        if size < 2:
+        members = [identity for identity, group in zip(truth, labels, strict=True) if group == label]
+        main, _ = Counter(members).most_common(1)[0]
+        if size < 2 or main not in identities:
             continue
-        members = [identity for identity, group in zip(truth, labels, strict=True) if group == label][:10]
-        worst = min(worst, Counter(members).most_common(1)[0][1] / len(members))
+        worst = min(worst, Counter(members)[main] / len(members))
     return worst
 
 

@@ -370,7 +370,8 @@ def _people_listing(index: PhotoIndex, out: str | None) -> dict[str, Any]:
     found, loose = people(index)
     result: dict[str, Any] = {
         "people": [{"id": str(person.id), "name": person.name,
-                    "faces": [{"path": path, "box": list(face.box)} for path, face in person.faces]}
+                    "faces": [{"path": path, "number": face.number, "box": list(face.box)}
+                              for path, face in person.faces]}
                    for person in found], "unassigned": loose}
     if out:
         from .gallery import write_people_sheet
