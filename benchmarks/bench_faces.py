@@ -98,7 +98,8 @@ def _quality(kit: list[tuple[Path, str, int | None, list[Face]]], splits: int, s
                 if len(faces) == 1 and ";" not in identity and identity not in ("unknown", "none")]
     identities = sorted({identity for identity, _, _ in labelled})
     print(f"grouping at distance {THRESHOLD}, {splits} splits of {len(identities)} identities (half held each):\n")
-    print("| split | identities | faces | pairwise precision | pairwise recall | --person precision, all faces (worst) |")
+    print("| split | identities | faces | pairwise precision | pairwise recall | "
+          "--person precision, all faces (worst) |")
     print("|---|---:|---:|---:|---:|---:|")
     scores = []
     for seed in range(splits):
