@@ -97,3 +97,27 @@ def test_a_blank_workbook_chapter_runs_up_to_its_exercise() -> None:
         NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(blank.parent)}}).execute()
     ran = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.get("execution_count")]
     assert any("similarity OK" in str(cell.outputs) for cell in ran), "the chapter itself ran to its success check"
+
+
+def test_the_default_model_is_tried_once_for_the_whole_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, every chapter used to try CLIP's download again (a wait and a note each): the first
+    chapter's answer is remembered in outputs/, and the index's model wins once there is an index."""
+    from helpers import models
+    from helpers.course import chapters
+    from helpers.indexer import update_index
+
+    tries: list[str | None] = []
+
+    class Loaded:
+        id = "efficientnet-lite0"
+
+    monkeypatch.setattr(models, "load_model", lambda name=None: tries.append(name) or Loaded())
+    monkeypatch.delenv("PHOTO_SEARCH_MODEL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    photos = tmp_path / "photos"
+    shutil.copytree(PROJECT / "data" / "practice_photos" / "library" / "2020", photos)
+    first, second = chapters.setup(photos), chapters.setup(photos)
+    assert first.model == second.model == "efficientnet-lite0" and tries == [None]
+    assert (tmp_path / "outputs" / chapters.COURSE_MODEL).read_text().strip() == "efficientnet-lite0"
+    update_index(photos, first.index, model="baseline-pixels")
+    assert chapters.setup(photos).model == "baseline-pixels" and tries == [None]

@@ -23,13 +23,16 @@ from ..errors import BadInput, PhotoSearchError
 from . import practice
 
 
+COURSE_MODEL = "course-model.txt"  # in outputs/: the model the chapters found usable (delete it to try again)
+
+
 @dataclass(frozen=True)
 class Chapter:
     project: Path  # the course folder (notebooks/ is inside it)
     photos: Path
     index: Path
     outputs: Path  # previews and reports go here, never into the photo folder
-    model: str | None  # None: CLIP, or the offline model when CLIP cannot be fetched
+    model: str  # chosen, or the index's, or CLIP (the offline model where CLIP cannot be downloaded)
 
     @property
     def practice(self) -> bool:
@@ -50,16 +53,37 @@ def setup(photos: str | os.PathLike[str] | None = None, *, index: str | os.PathL
     """The chapter's settings: arguments first, then the environment, then the practice library."""
     here = Path.cwd()
     project = here.parent if here.name in ("notebooks", "exercises") else here  # chapters or their workbook
+    index_path = Path(index or os.environ.get("INDEX") or project / "data" / "index").expanduser()
     chapter = Chapter(
         project=project,
         photos=Path(photos or os.environ.get("PHOTOS") or project / "data" / "practice_library").expanduser(),
-        index=Path(index or os.environ.get("INDEX") or project / "data" / "index").expanduser(),
+        index=index_path,
         outputs=project / "outputs",
-        model=model or os.environ.get("PHOTO_SEARCH_MODEL") or None,
+        model=model or os.environ.get("PHOTO_SEARCH_MODEL") or _course_model(project / "outputs", index_path),
     )
     if chapter.practice:
         practice.build(chapter.photos)
     return chapter
+
+
+def _course_model(outputs: Path, index: Path) -> str:
+    """The model the chapters run when none was chosen: the index's, once it exists; before that,
+    the one the first chapter found usable (CLIP, or the offline model when CLIP cannot be
+    downloaded), remembered in outputs/, so the download is tried once and not in every chapter."""
+    from ..index import DB_NAME, PhotoIndex
+    from ..models import load_model
+
+    if (index / DB_NAME).is_file():
+        with PhotoIndex.open(index) as existing:
+            if existing.config().model_id:
+                return str(existing.config().model_id)
+    remembered = outputs / COURSE_MODEL
+    if remembered.is_file():
+        return remembered.read_text(encoding="utf-8").strip()
+    name = load_model(None).id
+    outputs.mkdir(parents=True, exist_ok=True)
+    remembered.write_text(name + "\n", encoding="utf-8")
+    return name
 
 
 def run_chapters(project: Path, names: list[str] | None = None, *, timeout: int = 1200) -> list[Path]:
