@@ -22,7 +22,6 @@ from typing import Any
 from ..errors import BadInput, PhotoSearchError
 from . import practice
 
-
 COURSE_MODEL = "course-model.txt"  # in outputs/: the model the chapters found usable (delete it to try again)
 
 
