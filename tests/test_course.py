@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -39,12 +40,42 @@ def _code(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
-def test_every_chapter_ends_with_an_exercise_and_its_check(path: Path) -> None:
+def test_every_chapter_ends_with_an_exercise_its_check_and_a_quiz(path: Path) -> None:
     cells = _code(path)
     solution = next(i for i, source in enumerate(cells) if "### BEGIN SOLUTION" in source)
     assert "### END SOLUTION" in cells[solution]
-    assert any("check(" in source for source in cells[solution + 1:]), "a solution without a check"
-    assert solution >= len(cells) - 3, "the exercise comes after the chapter's own success check"
+    assert "check(" in cells[solution + 1], "a solution without a check"
+    success = max(i for i, source in enumerate(cells) if re.search(r'print\("[a-z ]+ OK"\)', source))
+    assert success < solution, "the exercise comes after the chapter's own success check"
+    assert f'questions("{path.stem[:2]}")' in cells[-2] and f'quiz("{path.stem[:2]}", MY_ANSWERS)' in cells[-1]
+
+
+def test_every_quiz_has_five_questions_with_their_answer_among_three_options() -> None:
+    from helpers.course.quiz import QUIZZES
+
+    assert sorted(QUIZZES) == [path.stem[:2] for path in CHAPTERS]
+    for questions in QUIZZES.values():
+        assert len(questions) == 5
+        assert all(len(set(q.options)) == 3 and q.answer in "abc" and q.why for q in questions)
+    assert len({q.answer for questions in QUIZZES.values() for q in questions}) == 3  # not always "b"
+
+
+def test_a_wrong_quiz_answer_is_explained_in_a_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers.course import NotYet
+    from helpers.course.quiz import QUIZZES, quiz
+
+    right = "".join(q.answer for q in QUIZZES["03"])
+    wrong = next(letter for letter in "abc" if letter != right[0]) + right[1:]
+    with pytest.raises(NotYet, match="4 of 5 right") as failed:
+        quiz("03", wrong)
+    assert failed.value._render_traceback_() == [str(failed.value)]  # what a notebook shows: one line
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0].startswith(f"1. not quite ({wrong[0]}): the answer is {right[0]}, because ")
+    assert all(line.startswith(f"{n}. right") for n, line in enumerate(shown[1:], 2))
+    with pytest.raises(NotYet, match="give 5 letters"):
+        quiz("03", "ab")
+    quiz("03", right.upper())
+    assert capsys.readouterr().out.endswith("well done: all 5 right\n")
 
 
 def test_make_exercises_blanks_every_solution_and_nothing_else(tmp_path: Path) -> None:
@@ -66,7 +97,9 @@ def test_make_exercises_blanks_every_solution_and_nothing_else(tmp_path: Path) -
 def test_a_blank_exercise_fails_and_the_check_says_why(tmp_path: Path) -> None:
     from helpers.course import BLANK, SOLUTION, check
 
-    blanked = SOLUTION.sub(BLANK, _code(PROJECT / "notebooks" / "03_similarity.ipynb")[-2])
+    cells = _code(PROJECT / "notebooks" / "03_similarity.ipynb")
+    exercise = next(source for source in cells if "def bottom_k" in source)
+    blanked = SOLUTION.sub(BLANK, exercise)
     namespace: dict[str, object] = {}
     exec(blanked.replace("bottom_k(query, 3)", ""), namespace)  # noqa: S102 (the learner's empty function)
     with pytest.raises(NotImplementedError, match="your turn"):

@@ -133,10 +133,21 @@ SOLUTION = re.compile(r"^( *)### BEGIN SOLUTION\n.*?^ *### END SOLUTION\n?", re.
 BLANK = '\\1raise NotImplementedError("your turn: write this part")\n'
 
 
+class NotYet(AssertionError):
+    """An exercise or a quiz not solved yet. In a notebook it shows as one line of words, not a
+    traceback (IPython prints what `_render_traceback_` returns); the chapter still stops there."""
+
+    def __init__(self, hint: str) -> None:
+        super().__init__(f"not yet: {hint}")
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
 def check(passed: bool, praise: str, hint: str) -> None:
-    """An exercise's verdict, in words: praise when it is right, a hint (as a failed assert) when not."""
+    """An exercise's verdict, in words: praise when it is right, a hint (NotYet) when not."""
     if not passed:
-        raise AssertionError(f"not yet: {hint}")
+        raise NotYet(hint)
     print(f"well done: {praise}")
 
 
