@@ -13,7 +13,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 def test_every_chapter_is_there_in_order() -> None:
     chapters = [path.stem for path in NOTEBOOKS if path.stem[:2].isdigit()]
     assert chapters == ["00_setup", "01_loading", "02_embeddings", "03_similarity", "04_indexing", "05_duplicates",
-                        "06_app", "07_evaluation", "08_people"]
+                        "06_app", "07_evaluation", "08_people",
+                        "09_keeping"]
     assert (NOTEBOOKS[0].parent / "app.ipynb").exists()  # the page `make app` serves
 
 

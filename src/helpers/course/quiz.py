@@ -194,6 +194,25 @@ QUIZZES: dict[str, tuple[Question, ...]] = {
           ("the descriptors, hidden", "no face data at all: the file is compacted", "only the names"), "b",
           "every face, person and name is deleted, and the freed bytes too"),
     ),
+    "09": (
+        Q("A library holds no kangaroo and you search with a kangaroo photo. What should an honest search do?",
+          ("show the five closest photos anyway", "answer with nothing, and name the closest photo and its score",
+           "stop with an error"), "b",
+          "the cutoff is measured on your own library; --min-score 0 shows everything when you want it"),
+        Q("What does a gallery page hold that makes it worth sharing with care?",
+          ("nothing but links", "thumbnails of your photos, their names and, where recorded, places",
+           "only the search text"), "b", "the page works offline because the pictures are inside it"),
+        Q("Why does requirements.txt pin exact versions?",
+          ("next month's install is this month's, and the model computes the same vectors", "pins install faster",
+           "git needs them"), "a", "an upgraded package can change the pixels or the vectors"),
+        Q("You want a better model next year. What is the safe way?",
+          ("delete the index first", "mix the new vectors into the old index",
+           "build a new index (new folder, or --reembed after a backup) and keep the old one until it is done"), "c",
+          "vectors of two models cannot be compared, and a rebuild reads every photo again"),
+        Q("Where should the index not live?",
+          ("in a cloud-synced folder", "in its own folder", "on an external disk you back up"), "a",
+          "a sync client can copy the database mid-write and leave a broken or conflicted copy"),
+    ),
 }
 
 
