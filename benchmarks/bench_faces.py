@@ -79,17 +79,16 @@ def _negatives_and_strangers() -> list[np.ndarray]:
     groups = {row["path"]: row["group"] for row in csv.DictReader((folder / "groups.csv").open(encoding="utf-8"))}
     persons = {row["path"] for row in csv.DictReader((folder / "coco_labels.csv").open(encoding="utf-8"))
                if "person" in row["categories"].split(";")}
-    paths = sorted(folder / path for path in groups)
-    found = dict(zip(paths, _found(paths), strict=True))
-    statues = [path for path in paths if groups[path.relative_to(folder).as_posix()] == "caltech101:buddha"]
-    negatives = [path for path in paths if path not in statues and (
-        groups[path.relative_to(folder).as_posix()].startswith(("caltech101:", "clothing:"))
-        or path.relative_to(folder).as_posix().startswith("coco_captions/") and
-        path.relative_to(folder).as_posix() not in persons)]
-    wrong = [path.relative_to(folder).as_posix() for path in negatives if found[path]]
+    names = sorted(groups)  # paths relative to retrieval/
+    found = dict(zip(names, _found([folder / name for name in names]), strict=True))
+    statues = [name for name in names if groups[name] == "caltech101:buddha"]
+    negatives = [name for name in names if name not in statues and (
+        groups[name].startswith(("caltech101:", "clothing:"))
+        or name.startswith("coco_captions/") and name not in persons)]
+    wrong = [name for name in negatives if found[name]]
     print(f"photos of retrieval/ without a person (Caltech, clothing, COCO without a person) given a face: "
           f"**{len(wrong)} of {len(negatives)}** ({', '.join(wrong) or 'none'}); Buddha statues given one: "
-          f"{sum(bool(found[path]) for path in statues)} of {len(statues)}\n")
+          f"{sum(bool(found[name]) for name in statues)} of {len(statues)}\n")
     return [face.descriptor for faces in found.values() for face in faces]
 
 

@@ -27,7 +27,7 @@ from .gallery import jpeg_data_uri
 from .images import LoadOptions, load_photo, load_photo_bytes, make_thumbnail
 from .index import PhotoIndex, PhotoRow
 from .indexer import update_index
-from .people import crop_of, name_person, people
+from .people import crop_of, name_person, normal_name, people
 from .search import Filters, Library, Result, SearchOutcome, Term, folded_label
 from .tags import add_tag, albums, tag_counts, tags_by_hash
 
@@ -237,11 +237,13 @@ class SearchApp:
 
     def _list_people(self) -> None:
         """One chip per person (a face crop, the name, how many faces): choosing chips filters."""
-        found = people(self.library.index)[0][:PEOPLE_SHOWN] if self.library else []
+        if self.library is None:
+            return
+        found = people(self.library.index)[0][:PEOPLE_SHOWN]
         self.chosen_people = [ref for ref in self.chosen_people if ref in {str(person.id) for person in found}]
         chips = []
         for person in found:
-            crop = crop_of(self.library.index, person.faces[0][1].id) if self.library else b""
+            crop = crop_of(self.library.index, person.faces[0][1].id)
             toggle = widgets.ToggleButton(value=str(person.id) in self.chosen_people,
                                           description=f"{person.label} ({len(person.faces)})",
                                           tooltip=f"only photos of {person.label}", layout={"width": "auto"})
@@ -270,7 +272,7 @@ class SearchApp:
         except PhotoSearchError as error:
             self._say(html.escape(str(error)))
             return None
-        name = " ".join(self.person_name.value.split())
+        name = normal_name(self.person_name.value)
         self._list_people()
         self._say(f"Named <b>{html.escape(name)}</b>: search for them with <code>--person "
                   f"{html.escape(name)}</code> too.")

@@ -361,9 +361,14 @@ def _numbered(faces: list[tuple[FaceRow, np.ndarray]], number: int, photo: Photo
 
 # --- what a person says -------------------------------------------------------------------
 
+def normal_name(name: str) -> str:
+    """A name as it is stored: ends trimmed, runs of spaces made one ("Anna " is "Anna")."""
+    return " ".join(name.split())
+
+
 def name_person(index: PhotoIndex, ref: str, name: str) -> int:
     """Name a person; their faces become confirmed (they stay together through re-grouping)."""
-    name = " ".join(name.split())
+    name = normal_name(name)
     if not name or len(name) > 100:
         raise BadInput("a name needs 1 to 100 characters")
     person = person_named(index, ref)

@@ -74,8 +74,9 @@ def _course_model(outputs: Path, index: Path) -> str:
 
     if (index / DB_NAME).is_file():
         with PhotoIndex.open(index) as existing:
-            if existing.config().model_id:
-                return str(existing.config().model_id)
+            indexed = existing.config().model_id
+        if indexed:
+            return str(indexed)
     remembered = outputs / COURSE_MODEL
     if remembered.is_file():
         return remembered.read_text(encoding="utf-8").strip()
