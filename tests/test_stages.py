@@ -18,9 +18,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from helpers.course import practice
+from helpers.duplicates.calibrate import library_pairs
 from helpers.duplicates.finder import find_duplicates
+from helpers.duplicates.settings import DEFAULT_THRESHOLD
 from helpers.duplicates.store import STAGE as COPIES
 from helpers.duplicates.store import CopyStore
+from helpers.errors import BadInput
 from helpers.index import DB_NAME, PhotoIndex
 from helpers.indexer import update_index
 from helpers.models import load_model
@@ -55,6 +59,20 @@ def test_every_stage_reports_its_time_and_finishes(indexed: tuple[Path, Path], p
     done = photo_search("index", str(indexed[0]), "--index", str(index_dir), "--json")
     stages = json.loads(done.stdout)["stages"]
     assert {"hash", "decode", "model", "places", "copies", "cutoff"} <= set(stages), stages
+
+
+def test_an_index_of_vectors_alone_runs_no_stage_and_a_later_run_catches_up(practice_library: Path,
+                                                                            tmp_path: Path) -> None:
+    """What a model comparison builds: vectors only; the stages find their photos pending later."""
+    model = load_model("efficientnet-lite0")
+    vectors_only = update_index(practice_library, tmp_path / "index", embedder=model, stages=())
+    assert vectors_only.added and not {stage.name for stage in STAGES} & set(vectors_only.stages.seconds)
+    with PhotoIndex.open(tmp_path / "index") as index:
+        assert len(index.pending("places", PlacesStage.version)) == index.count()
+    later = update_index(practice_library, tmp_path / "index", embedder=model, stages=("places",))
+    assert later.added == 0 and set(later.stages.seconds) >= {"places"} and "words" not in later.stages.seconds
+    with pytest.raises(BadInput, match="no stage called wordz; the stages are cutoff, places"):
+        update_index(practice_library, tmp_path / "index", embedder=model, stages=("wordz",))
 
 
 def test_a_new_stage_version_runs_again_over_every_photo(indexed: tuple[Path, Path], tmp_path: Path) -> None:
@@ -246,3 +264,17 @@ def test_search_answers_while_indexing_runs_and_says_how_far_it_got(tmp_path: Pa
         assert "indexing is in progress" in answer["note"] and "process" in answer["note"], answer["note"]
     after = json.loads(photo_search("search", "--index", str(index_dir), "--image", str(query), "--json").stdout)
     assert "indexing is in progress" not in (after["note"] or "")
+
+
+def test_library_pairs_label_the_stored_pairs_by_a_truth(indexed: tuple[Path, Path]) -> None:
+    """Chapter 5's hardest negatives: the practice library's real look-alikes (re-takes a step
+    apart) score below the default threshold, its real copies above it, at no new keypoint cost."""
+    photos, index_dir = indexed
+    copy_of = {item.path: item.copy_of or item.path for item in practice.manifest(photos) if item.kind != "burst"}
+    with PhotoIndex.open(index_dir) as index:
+        scored = library_pairs(index, copy_of)
+    copies = [pair for pair in scored if pair.same]
+    look_alikes = [pair for pair in scored if not pair.same]
+    assert len(copies) >= 10 and len(look_alikes) >= 100 and not any("burst" in pair.photo for pair in scored)
+    assert max(pair.score for pair in look_alikes) < DEFAULT_THRESHOLD
+    assert sum(pair.score >= DEFAULT_THRESHOLD for pair in copies) >= 0.9 * len(copies)

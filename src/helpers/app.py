@@ -417,8 +417,10 @@ class SearchApp:
 
     @property
     def status_text(self) -> str:
-        """The status line as plain words (what the panel shows, without its HTML)."""
-        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", self.status.value)).split())
+        """The status as plain words (what the panel shows, without its HTML): one line per line
+        shown, so a note stays apart from the sentence before it."""
+        lines = re.split(r"<br\s*/?>", self.status.value)
+        return "\n".join(" ".join(html.unescape(re.sub(r"<[^>]+>", " ", line)).split()) for line in lines)
 
     def show(self) -> None:
         display(self.widget)

@@ -297,8 +297,9 @@ class ComparisonRow(TypedDict, total=False):
 def compare_models(photos_dir: str | os.PathLike[str], models: list[str], work_dir: str | os.PathLike[str], *,
                    groups: dict[str, str] | None = None, k: int = 10, progress: bool = False) -> list[ComparisonRow]:
     """Index the same folder with each model (one index per model under `work_dir`, reused when
-    up to date) and measure each: mAP@K with and without re-ranking, indexing speed, query time,
-    memory of the vectors. A model that cannot load (no weights offline) gets its reason instead."""
+    up to date, holding vectors only: no stage runs, so the timings are the model's) and measure
+    each: mAP@K with and without re-ranking, indexing speed, query time, memory of the vectors. A
+    model that cannot load (no weights offline) gets its reason instead."""
     work = Path(work_dir)
     timings_file = work / "index-timings.json"
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
@@ -306,7 +307,7 @@ def compare_models(photos_dir: str | os.PathLike[str], models: list[str], work_d
     for name in models:
         index_dir = work / re.sub(r"[^A-Za-z0-9._-]+", "_", name)
         try:
-            summary = update_index(photos_dir, index_dir, model=name, progress=progress)
+            summary = update_index(photos_dir, index_dir, model=name, progress=progress, stages=())
         except PhotoSearchError as error:
             rows.append({"model": name, "error": str(error).splitlines()[0]})
             continue

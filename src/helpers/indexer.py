@@ -26,7 +26,7 @@ from .models.handle import ModelHandle, chosen_model
 from .options import DEFAULT_OPTIONS, IndexOptions
 from .people import set_on
 from .scan import FileEntry, PhotoRecord, Skipped, identify, library_root, walk
-from .stages.runner import StageContext, run_stages
+from .stages.runner import StageContext, chosen_stages, run_stages
 from .workers import run_ahead
 
 
@@ -88,6 +88,7 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
     `embedder` hands over a model already loaded.
     """
     options = replace(options, **settings)
+    stages = chosen_stages(options.stages)
     started = time.perf_counter()
     root = library_root(photos_dir)
     index_path = _check_index_location(root, index_dir)
@@ -111,7 +112,7 @@ def update_index(photos_dir: str | os.PathLike[str], index_dir: str | os.PathLik
                 raise BadInput(f"the photo folder {root} went away during indexing (unplugged?); the photos "
                                "indexed so far are kept, and the next run resumes")
             context = StageContext(model.get, progress, release_model=model.release)
-            for stage, seconds in run_stages(index, context).items():
+            for stage, seconds in run_stages(index, context, stages).items():
                 summary.stages.seconds[stage] = seconds
         summary.model = index.model_id or ""
         summary.removed = len(plan.removed)

@@ -18,6 +18,8 @@ class IndexOptions:
     workers: decode threads; None means one per core, the fastest measured on 2 cores.
     max_megapixels: larger images are reported, not decoded (memory grows with pixels).
     faces: look for faces from now on (opt-in; the index remembers it until `people off`).
+    stages: None runs every stage after embedding; a tuple of stage names runs only those (an index
+      made to compare models needs its vectors alone, not the words read again for each model).
     """
 
     model: str | None = None
@@ -27,6 +29,7 @@ class IndexOptions:
     workers: int | None = None
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
     faces: bool = False
+    stages: tuple[str, ...] | None = None
 
     @property
     def threads(self) -> int:

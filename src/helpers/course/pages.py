@@ -19,7 +19,7 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 _REMOTE = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>|<link[^>]*\bhref="https?://[^"]*"[^>]*>'
                      r'|<script[^>]*>(?:(?!</script>).)*?https?://(?:(?!</script>).)*</script>',
                      re.IGNORECASE | re.DOTALL)
-_CONTROLS = {"IntSliderModel", "FloatSliderModel", "DropdownModel", "CheckboxModel", "TextModel",
+_CONTROLS = {"IntSliderModel", "FloatSliderModel", "DropdownModel", "TextModel", "DatePickerModel",
              "ToggleButtonsModel", "RadioButtonsModel", "SelectionSliderModel"}
 
 
@@ -46,20 +46,43 @@ def snapshot(model_id: str, state: dict[str, Any]) -> str:
     name, values = model["model_name"], model["state"]
     if name in ("VBoxModel", "HBoxModel", "GridBoxModel", "BoxModel"):
         children = [snapshot(child.removeprefix("IPY_MODEL_"), state) for child in values.get("children", [])]
-        direction = "row" if name == "HBoxModel" else "column"
-        return f'<div style="display:flex;flex-direction:{direction};gap:6px">{"".join(children)}</div>'
+        direction = "row" if name in ("HBoxModel", "GridBoxModel") else "column"  # a grid: cards side by side
+        wrap = "wrap" if name == "GridBoxModel" else "nowrap"
+        style = f"display:flex;flex-direction:{direction};flex-wrap:{wrap};gap:6px"
+        return f'<div style="{style}">{"".join(children)}</div>'
     if name == "ImageModel":
         data = next((b["data"] for b in model.get("buffers", []) if b.get("path") == ["value"]), "")
         kind = html.escape(values.get("format", "png"))
-        return f'<img style="max-width:100%" alt="" src="data:image/{kind};base64,{data}">' if data else ""
+        width = html.escape(str(_layout(values, state).get("width") or "100%"))
+        return f'<img style="max-width:{width}" alt="" src="data:image/{kind};base64,{data}">' if data else ""
     if name in ("HTMLModel", "HTMLMathModel"):
         return str(values.get("value", ""))  # the chapter wrote it as HTML, escaping names itself
     if name == "LabelModel":
         return f"<p>{html.escape(str(values.get('value', '')))}</p>"
+    if name in ("ButtonModel", "FileUploadModel"):
+        return f"<button disabled>{html.escape(str(values.get('description', '')))}</button>"
+    if name == "CheckboxModel":
+        mark = "&#9745;" if values.get("value") else "&#9744;"
+        return f"<p>{mark} {html.escape(str(values.get('description', '')))}</p>"
     if name in _CONTROLS:
-        label = html.escape(str(values.get("description", "")))
-        value = values.get("value", values.get("index", ""))
-        if name == "DropdownModel" and "_options_labels" in values and isinstance(value, int):
-            value = values["_options_labels"][value]
-        return f"<p><i>{label}: {html.escape(str(value))}</i> (interactive in JupyterLab)</p>"
+        return _control(name, values)
     return ""
+
+
+def _layout(values: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """The layout settings (width, grid columns ...) a widget refers to."""
+    reference = str(values.get("layout", "")).removeprefix("IPY_MODEL_")
+    return state.get(reference, {}).get("state", {})
+
+
+def _control(name: str, values: dict[str, Any]) -> str:
+    """A control as 'name: value'; an empty one shows its hint, as the live panel does."""
+    label = html.escape(str(values.get("description", "")))
+    value = values.get("value", values.get("index", ""))
+    if name == "DropdownModel" and "_options_labels" in values:
+        value = values["_options_labels"][value] if isinstance(value, int) else "(none chosen)"
+    if value in ("", None):
+        shown = f'<span style="color:#888">{html.escape(str(values.get("placeholder") or "(empty)"))}</span>'
+    else:
+        shown = html.escape(str(value))
+    return f"<p><i>{label}:</i> {shown} <small>(interactive in JupyterLab)</small></p>"

@@ -87,6 +87,15 @@ def teaching_sample(library: str | os.PathLike[str] = DEFAULT_LOCATION) -> list[
     return picked + [_BURST_OF, next(item.path for item in files if item.kind == "burst")]
 
 
+def describe(item: PracticeFile) -> str:
+    """A short label saying what a practice file is: its subject and file for an original, its
+    subject and how it was made for a copy or a burst frame ("IMG_5021: copy, webp")."""
+    if item.kind == "original":
+        return f"{item.group}: {Path(item.path).stem}" if item.group != Path(item.path).stem else item.group
+    made = "burst frame" if item.kind == "burst" else f"copy, {item.kind.replace('_', ' ')}"
+    return f"{item.group}: {made}"
+
+
 def write_groups_csv(files: list[PracticeFile], destination: Path) -> None:
     """Ground truth for evaluation in the `path,group` format `photo-search eval` reads."""
     with open(destination, "w", newline="") as handle:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 if TYPE_CHECKING:
+    from IPython.display import HTML
     from matplotlib.figure import Figure
 
 
@@ -91,8 +93,8 @@ def similarity_heatmap(vectors: np.ndarray, labels: Sequence[str], title: str = 
     size = 0.45 * len(labels) + 2
     figure, axis = plt.subplots(figsize=(size + 1, size))
     shown = axis.imshow(similarity, cmap="viridis", vmin=min(0.0, float(similarity.min())), vmax=1)
-    axis.set_xticks(range(len(labels)), [_shorten(label, 18) for label in labels], rotation=90, fontsize=7)
-    axis.set_yticks(range(len(labels)), [_shorten(label, 18) for label in labels], fontsize=7)
+    axis.set_xticks(range(len(labels)), [_shorten(label, 34) for label in labels], rotation=90, fontsize=7)
+    axis.set_yticks(range(len(labels)), [_shorten(label, 34) for label in labels], fontsize=7)
     axis.set_title(title)
     figure.colorbar(shown, ax=axis, fraction=0.046)
     return _done(figure)
@@ -187,28 +189,63 @@ def similarity_histogram(relevant: np.ndarray, irrelevant: np.ndarray, title: st
     return _done(figure)
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P")  # with ten colours: sixty labels, no two drawn alike
+
+
 def embedding_cloud(points: np.ndarray, labels: Sequence[str], pictures: Sequence[Image.Image | None] = (), *,
-                    title: str = "", picture_zoom: float = 0.15) -> Figure:
-    """A 2-D map of the embeddings (e.g. from UMAP), coloured by label; where `pictures` are
-    given, small thumbnails sit on their points so you can see what clusters together."""
+                    title: str = "", picture_zoom: float = 0.15, links: Sequence[tuple[int, int]] = ()) -> Figure:
+    """A 2-D map of the embeddings (e.g. from UMAP), coloured by label. Each label gets its own
+    colour and marker (colours alone run out after ten). Where `pictures` are given, a small
+    thumbnail sits beside its point, under the dots, so it hides none; `links` (pairs of point
+    numbers, e.g. a copy and its original) are drawn as short black lines."""
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    figure, axis = plt.subplots(figsize=(9.5, 6.5))
+    figure, axis = plt.subplots(figsize=(10, 6.5))
     names = sorted(set(labels))
-    colours = plt.get_cmap("tab20", max(1, len(names)))
-    for number, name in enumerate(names):
+    colours = plt.get_cmap("tab10")
+    style = {name: (colours(number % 10), MARKERS[number // 10 % len(MARKERS)]) for number, name in enumerate(names)}
+    for first, second in links:
+        axis.plot(*points[[first, second]].T, color="black", linewidth=1.2, zorder=4)
+    for name in names:
         chosen = np.array([label == name for label in labels])
-        axis.scatter(points[chosen, 0], points[chosen, 1], s=18, color=colours(number), label=_shorten(name, 20))
+        colour, marker = style[name]
+        axis.scatter(points[chosen, 0], points[chosen, 1], s=22, color=colour, marker=marker, label=_shorten(name, 20),
+                     zorder=3, edgecolors="white", linewidths=0.4)
+    spread = np.ptp(points, axis=0).max() or 1.0
     for point, label, picture in zip(points, labels, pictures):
-        if picture is not None:  # framed in its label's colour, so the colouring stays visible
+        if picture is not None:  # beside its point, framed in its label's colour
             axis.add_artist(AnnotationBbox(OffsetImage(np.asarray(picture.convert("RGB")), zoom=picture_zoom),
-                                           point, pad=0.15, bboxprops={"edgecolor": colours(names.index(label)),
-                                                                       "linewidth": 2.5}))
+                                           point, xybox=(point[0] + spread * 0.04, point[1] + spread * 0.04),
+                                           pad=0.1, zorder=2, arrowprops={"arrowstyle": "-", "color": "0.5"},
+                                           bboxprops={"edgecolor": style[label][0], "linewidth": 2}))
     axis.set(title=title, xticks=[], yticks=[])
-    if len(names) <= 30:  # beside the map, so it hides no point
-        axis.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=1.5)
+    if len(names) <= 60:  # beside the map, so it hides no point
+        axis.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=1.3,
+                    ncols=1 + len(names) // 31)
     return _done(figure)
+
+
+# The comparison's columns, in words a reader can follow (evaluate.compare_models' keys).
+COMPARISON_COLUMNS = (("model", "model"), ("map_at_k", "mAP@K, re-ranked"), ("map_at_k_plain", "mAP@K, plain order"),
+                      ("precision_at_k", "precision@K"), ("index_seconds", "indexing (s)"),
+                      ("photos_per_second", "photos/s"), ("query_ms", "ms per query"), ("vectors_mb", "vectors (MB)"))
+
+
+def comparison_table(rows: Sequence[Mapping[str, object]]) -> HTML:
+    """The model comparison as a table, one model a row; a model that could not run shows why."""
+    from IPython.display import HTML
+
+    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in COMPARISON_COLUMNS)
+    body = []
+    for row in rows:
+        if "error" in row:
+            cells = (f"<td>{html.escape(str(row['model']))}</td>"
+                     f"<td colspan='{len(COMPARISON_COLUMNS) - 1}'>{html.escape(str(row['error']))}</td>")
+        else:
+            cells = "".join(f"<td>{html.escape(str(row.get(key, '')))}</td>" for key, _ in COMPARISON_COLUMNS)
+        body.append(f"<tr>{cells}</tr>")
+    return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
 def umap_points(vectors: np.ndarray, *, neighbours: int = 15, seed: int = 0) -> np.ndarray:

@@ -11,7 +11,7 @@ target precision; it is stored in the index, where `photo-search dupes` picks it
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,7 +25,8 @@ from ..models import Embedder
 from ..progress import progress_bar
 from .edits import EDITS, edited_copies
 from .settings import CALIBRATION, DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
-from .verify import fingerprint, turn_free_signature, verify_both
+from .store import CopyStore
+from .verify import Fingerprint, Verdict, fingerprint, turn_free_signature, verify_both
 
 LOOK_ALIKES = 5  # library photos each copy is checked against as a hard negative
 # A look-alike that verifies against the original at the default threshold is taken for a real copy,
@@ -33,6 +34,7 @@ LOOK_ALIKES = 5  # library photos each copy is checked against as a hard negativ
 # up to 1.0 (measured on ../shared/photos, where the default separates 444 hard look-alikes, <= 0.58).
 SAME_PHOTO = DEFAULT_THRESHOLD
 WORKING_SIDE = 512  # originals are decoded to this short side: edits and thumbnails need no more
+CURVE_THRESHOLDS = np.round(np.arange(0.2, 1.0001, 0.01), 2)  # low enough to show where look-alikes start to pass
 TURNS = ("rotate 90", "rotate 180", "rotate 270")  # the edits that embeddings do not catch
 
 
@@ -68,8 +70,10 @@ class Calibration:
 
 
 def score_edits(index: PhotoIndex, embedder: Embedder, *, sample: int = 20, seed: int = 0,
-                show_progress: bool = False) -> list[Scored]:
-    """Edited copies of `sample` library photos, scored against their originals and look-alikes."""
+                look_alikes: int = LOOK_ALIKES, show_progress: bool = False) -> list[Scored]:
+    """Edited copies of `sample` library photos, scored against their originals and against up to
+    `look_alikes` of each original's closest photos (most of the cost: 0 scores the copies alone,
+    for a caller that brings its own negatives, such as `library_pairs`)."""
     root = index.photos_root
     if root is None or not root.is_dir():
         raise BadInput("calibration needs the photo folder the index was built from; it is not reachable")
@@ -83,16 +87,16 @@ def score_edits(index: PhotoIndex, embedder: Embedder, *, sample: int = 20, seed
             original = load_photo(root / rows[position].path, LoadOptions(min_side=WORKING_SIDE)).image
         except PhotoSkipped:
             continue
-        scored += _score_copies(index, rows, vectors, position, original, embedder, seed)
+        scored += _score_copies(index, rows, vectors, position, original, embedder, seed, look_alikes)
     return scored
 
 
-def _score_copies(index, rows, vectors, position, original, embedder, seed) -> list[Scored]:
+def _score_copies(index, rows, vectors, position, original, embedder, seed, look_alikes) -> list[Scored]:
     copies = edited_copies(original, seed=seed + position)
     copy_vectors = embed_images(list(copies.values()), embedder)
     original_thumbnail = index.thumbnail(rows[position].id) or make_thumbnail(original)  # what `dupes` reads
     original_print, original_signature = fingerprint(original_thumbnail), turn_free_signature(original_thumbnail)
-    look_alikes = _look_alikes(index, rows, vectors, position, original_print)
+    look_alikes = _look_alikes(index, rows, vectors, position, original_print, look_alikes)
     # The look-alikes themselves are the pairs `dupes` must not report: score them as they are.
     scored = [Scored(rows[position].path, "library look-alike", False, score,
                      float(vectors[other] @ vectors[position]), 0.0) for other, _, score in look_alikes]
@@ -107,13 +111,13 @@ def _score_copies(index, rows, vectors, position, original, embedder, seed) -> l
     return scored
 
 
-def _look_alikes(index, rows, vectors, position, original_print):
-    """The original's closest library photos that are not copies of it (same bytes, or verified),
-    as (position, fingerprint, verification score against the original)."""
+def _look_alikes(index, rows, vectors, position, original_print, wanted):
+    """The original's `wanted` closest library photos that are not copies of it (same bytes, or
+    verified), as (position, fingerprint, verification score against the original)."""
     order = np.argsort(-(vectors @ vectors[position]))
     found = []
     for other in order[1:]:
-        if len(found) == LOOK_ALIKES:
+        if len(found) == wanted:
             break
         if rows[other].content_hash == rows[position].content_hash:
             continue
@@ -125,6 +129,33 @@ def _look_alikes(index, rows, vectors, position, original_print):
         if score < SAME_PHOTO:
             found.append((int(other), other_print, score))
     return found
+
+
+def library_pairs(index: PhotoIndex, copy_of: Mapping[str, str]) -> list[Scored]:
+    """The library's own candidate pairs (those the copies stage found), each scored on its stored
+    thumbnails by the pixels alone, and labelled by a known truth: `copy_of` maps a path to the
+    photo it is a copy of (itself for an original); photos it does not name are left out. Real
+    copies and real look-alikes (re-takes a step apart, the same shirt on the same table) are the
+    hardest test a threshold can get, and cost nothing to find: the stage already stored them."""
+    rows = {row.id: row for row in index.photo_rows()}
+    prints: dict[int, Fingerprint] = {}
+
+    def print_of(photo_id: int) -> Fingerprint:
+        if photo_id not in prints:
+            prints[photo_id] = fingerprint(index.thumbnail(photo_id) or b"")
+        return prints[photo_id]
+
+    scored = []
+    for a, b, cosine, evidence in CopyStore(index).pairs():
+        first, second = rows[a].path, rows[b].path
+        if first not in copy_of or second not in copy_of:
+            continue
+        # Evidence stored from one direction only (refused early) is the finder's own score; pairs a
+        # camera's clock decided were never looked at, so their pixels are compared now.
+        score = Verdict.from_json(evidence).score if evidence else verify_both(print_of(a), print_of(b)).score
+        same = copy_of[first] == copy_of[second]
+        scored.append(Scored(first, "library copy" if same else "library look-alike", same, score, cosine, 0.0))
+    return scored
 
 
 def choose(scored: list[Scored], target_precision: float = 0.99) -> Calibration:
@@ -142,7 +173,7 @@ def choose(scored: list[Scored], target_precision: float = 0.99) -> Calibration:
         candidate = s.cosine >= candidate_cosine or (s.same and s.signature >= signature_cosine)
         return candidate and s.score >= threshold
 
-    curve = precision_recall(scored, found, np.round(np.arange(0.5, 1.0001, 0.01), 2))
+    curve = precision_recall(scored, found, CURVE_THRESHOLDS)
     # Never below the default: it was measured against hundreds of hard look-alikes, more than a
     # sample of one library holds, so a sample can raise the threshold but not lower it.
     meeting = [point for point in curve if point[1] >= target_precision and point[0] >= DEFAULT_THRESHOLD]
@@ -162,7 +193,8 @@ def precision_recall(scored: list[Scored], found: Callable[[Scored, float], bool
     for threshold in thresholds:
         hits = sum(found(s, threshold) for s in scored if s.same)
         false = sum(found(s, threshold) for s in scored if not s.same)
-        curve.append((float(threshold), hits / (hits + false) if hits + false else 1.0, hits / max(copies, 1)))
+        curve.append((float(threshold), float(hits / (hits + false)) if hits + false else 1.0,
+                      float(hits / max(copies, 1))))
     return curve
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..errors import BadInput
 from ..index import PhotoIndex
 from ..models import Embedder
 from .copies import CopiesStage
@@ -43,6 +44,17 @@ class Stage(Protocol):
 
 STAGES: tuple[Stage, ...] = (CutoffStage(), PlacesStage(), KeywordsStage(), WordsStage(), FacesStage(),
                              CopiesStage())
+
+
+def chosen_stages(names: Sequence[str] | None) -> tuple[Stage, ...]:
+    """The stages named (all of them for None), in their running order; an unknown name is refused."""
+    if names is None:
+        return STAGES
+    unknown = set(names) - {stage.name for stage in STAGES}
+    if unknown:
+        raise BadInput(f"no stage called {', '.join(sorted(unknown))}; the stages are "
+                       f"{', '.join(stage.name for stage in STAGES)}")
+    return tuple(stage for stage in STAGES if stage.name in names)
 
 
 def run_stages(index: PhotoIndex, context: StageContext, stages: Sequence[Stage] = STAGES) -> dict[str, float]:
