@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 PRACTICE := data/practice_library
 PRACTICE_STAMP := $(PRACTICE)/.practice.json
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-EXECUTED := $(patsubst notebooks/%.ipynb,outputs/%.html,$(NOTEBOOKS))
+EXECUTED := outputs/.executed
 SOURCES := $(shell find src -name '*.py' 2>/dev/null)
 NB_TIMEOUT ?= 1200
 
@@ -32,6 +32,7 @@ setup: $(STAMP)  ## create .venv and install pinned requirements (only when they
 
 $(PRACTICE_STAMP): $(STAMP) src/helpers/course/practice.py data/practice_photos/photos.csv
 	$(PY) -m helpers.course.practice $(PRACTICE)
+	touch $@  # a library already current is left as it is: the stamp says it was checked
 
 practice: $(PRACTICE_STAMP)  ## build data/practice_library from the photos in data/practice_photos
 
@@ -40,8 +41,12 @@ ifdef PHOTOS
 .PHONY: $(EXECUTED)
 endif
 
-outputs/%.html: notebooks/%.ipynb $(SOURCES) $(PRACTICE_STAMP)
-	$(PY) -m helpers.course run $* --timeout $(NB_TIMEOUT)
+# One process runs every chapter that needs it (a changed chapter alone, or all when the code or the
+# practice library changed): a chapter costs its cells, not another start of Python and nbconvert.
+$(EXECUTED): $(NOTEBOOKS) $(SOURCES) $(PRACTICE_STAMP)
+	$(PY) -m helpers.course run $(if $(filter-out $(NOTEBOOKS),$?),,$(patsubst notebooks/%.ipynb,%,$?)) \
+		--timeout $(NB_TIMEOUT)
+	touch $@
 
 run: setup practice $(EXECUTED)  ## execute every chapter headless; executed notebooks and HTML go to outputs/
 	@echo "chapters executed: open outputs/*.html"

@@ -62,3 +62,25 @@ def test_the_embedding_cloud_is_drawn_offline(evaluation_page: Path) -> None:
     assert not asked, f"the page asked other hosts for: {asked}"
     assert sizes[biggest][0] >= 300 and shot.size
     assert (shot < 200).mean() > 0.02, "the embedding cloud is blank"
+
+
+def test_a_still_panel_shows_every_control_and_its_cards_side_by_side() -> None:
+    """The saved page of the app chapter: buttons, the upload, empty date pickers and text boxes
+    (with their hints), ticked boxes and a slider's own explanation, result cards in a row."""
+    import ipywidgets as widgets
+    from ipywidgets.embed import embed_data
+
+    from helpers.course.pages import snapshot
+
+    cards = widgets.GridBox([widgets.VBox([widgets.Button(description=f"0.9{n}  IMG_{n}.jpg")]) for n in range(3)])
+    panel = widgets.VBox([widgets.FileUpload(description="Upload a photo"), widgets.DatePicker(description="since"),
+                          widgets.Text(placeholder="a tag, e.g. receipts", description="Tag as"),
+                          widgets.Dropdown(options=[("type to list photos", None)], description="Pick"),
+                          widgets.Checkbox(value=True, description="only close matches"),
+                          widgets.FloatSlider(description="closeness", tooltip="0: the automatic cutoff"), cards])
+    state = embed_data(views=[panel])["manager_state"]["state"]
+    page = snapshot(panel.model_id, state)
+    assert "<button disabled>Upload a photo</button>" in page and "<i>since:</i>" in page
+    assert "a tag, e.g. receipts" in page and "type to list photos" in page and "None" not in page
+    assert "&#9745; only close matches" in page and "(0: the automatic cutoff)" in page
+    assert "flex-direction:row;flex-wrap:wrap" in page and page.count("IMG_") == 3

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,12 +104,13 @@ def run_chapters(project: Path, names: list[str] | None = None, *, timeout: int 
     outputs.mkdir(exist_ok=True)
     pages = []
     for path in chosen:
+        started = time.perf_counter()
         notebook = nbformat.read(path, as_version=4)
         _execute(notebook, path.parent, timeout)
         nbformat.write(notebook, outputs / path.name)
         page = outputs / f"{path.stem}.html"
         page.write_text(offline_page(notebook), encoding="utf-8")  # complete offline: no other host
-        print(f"{path.stem}: {page}", flush=True)
+        print(f"{path.stem}: {page} ({time.perf_counter() - started:.0f} s)", flush=True)
         pages.append(page)
     return pages
 

@@ -19,6 +19,8 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 _REMOTE = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>|<link[^>]*\bhref="https?://[^"]*"[^>]*>'
                      r'|<script[^>]*>(?:(?!</script>).)*?https?://(?:(?!</script>).)*</script>',
                      re.IGNORECASE | re.DOTALL)
+STILL = ('<p><small><i>A still picture of this panel as the chapter left it: its controls and results '
+         "are interactive in JupyterLab.</i></small></p>")
 _CONTROLS = {"IntSliderModel", "FloatSliderModel", "DropdownModel", "TextModel", "DatePickerModel",
              "ToggleButtonsModel", "RadioButtonsModel", "SelectionSliderModel"}
 
@@ -32,7 +34,7 @@ def offline_page(notebook: Any) -> str:
         for output in cell.get("outputs", []):
             view = output.get("data", {}).get(WIDGET_VIEW)
             if view is not None:
-                output["data"] = {"text/html": snapshot(view["model_id"], state)}
+                output["data"] = {"text/html": STILL + snapshot(view["model_id"], state)}
     body, _ = HTMLExporter().from_notebook_node(notebook)
     return _REMOTE.sub("", body)
 
@@ -79,10 +81,13 @@ def _control(name: str, values: dict[str, Any]) -> str:
     """A control as 'name: value'; an empty one shows its hint, as the live panel does."""
     label = html.escape(str(values.get("description", "")))
     value = values.get("value", values.get("index", ""))
-    if name == "DropdownModel" and "_options_labels" in values:
-        value = values["_options_labels"][value] if isinstance(value, int) else "(none chosen)"
+    if name == "DropdownModel":  # its state keeps the chosen option's position (left out when it is the first)
+        labels, index = values.get("_options_labels") or [], values.get("index", 0)
+        value = labels[index] if isinstance(index, int) and index < len(labels) else "(none chosen)"
     if value in ("", None):
         shown = f'<span style="color:#888">{html.escape(str(values.get("placeholder") or "(empty)"))}</span>'
     else:
         shown = html.escape(str(value))
-    return f"<p><i>{label}:</i> {shown} <small>(interactive in JupyterLab)</small></p>"
+    hint = values.get("tooltip") or values.get("description_tooltip")  # what the live panel says on hovering
+    said = f' <small style="color:#888">({html.escape(str(hint))})</small>' if hint else ""
+    return f"<p><i>{label}:</i> {shown}{said}</p>"
