@@ -11,7 +11,9 @@ Two measurements, both with ground truth, all tools in the same run:
    `tests/lookalikes.py` (street views a step apart, bursts, re-takes, HDR on/off, a stereo pair,
    same-pose objects, all with their metadata dropped); same-original pairs are positives, every
    other pair (look-alikes included) a negative.
-Usage: python benchmarks/bench_dupes.py [--sample 30]
+Usage: python benchmarks/bench_dupes.py [--sample 30] [--seed 7] [--edits-only]
+(--seed 7 draws the originals the verifier was tuned on; any other seed draws other originals: a
+held-out set of the same kind. --edits-only skips the real library and the peers.)
 imagededup runs in its own virtual environment under data/bench/ (made on first use).
 """
 
@@ -38,6 +40,7 @@ from lookalikes import KNOWN_COPIES, write_exif_free
 from helpers.duplicates.edits import EDITS
 
 BENCH = HERE.parent / "data" / "bench"
+TUNING_SEED = 7  # the originals (30 of them) the verifier's settings were chosen on
 DEDUP_VENV = BENCH / "dedup-venv"
 TESTDATA = Path(os.environ.get("PHOTO_SEARCH_TESTDATA", HERE.parents[1] / "shared" / "photos"))
 SIMILAR_RELATIONS = ("burst", "stereo", "26 s later")
@@ -156,7 +159,7 @@ def index_folder(folder: Path, index_dir: Path) -> float:
     return time.perf_counter() - start
 
 
-def edits_folder(target: Path, sample: int) -> None:
+def edits_folder(target: Path, sample: int, seed: int = TUNING_SEED) -> None:
     """Originals from retrieval/ and every edit kind of each (decoded, then saved as JPEG files),
     and the EXIF-free look-alikes under lookalikes/."""
     from helpers.duplicates.edits import edited_copies
@@ -167,7 +170,10 @@ def edits_folder(target: Path, sample: int) -> None:
     target.mkdir(parents=True)
     pool = sorted(p for p in (TESTDATA / "retrieval").rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
                   and "full_resolution" not in p.parts and str(p.relative_to(TESTDATA)) not in LOOKALIKES)
-    for number, path in enumerate(random.Random(7).sample(pool, sample)):
+    if seed != TUNING_SEED:  # held out: none of the originals the verifier was tuned on
+        tuned = set(random.Random(TUNING_SEED).sample(pool, 30))
+        pool = [path for path in pool if path not in tuned]
+    for number, path in enumerate(random.Random(seed).sample(pool, sample)):
         original = load_photo(path, LoadOptions(min_side=512)).image
         folder = target / f"photo{number:02d}"
         folder.mkdir()
@@ -207,7 +213,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=30, help="originals in the generated-edits folder")
     parser.add_argument("--threshold", type=float, default=None, help="override the stored threshold")
+    parser.add_argument("--seed", type=int, default=TUNING_SEED,
+                        help="which originals: 7 draws the tuning set, others draw held-out ones")
+    parser.add_argument("--edits-only", action="store_true", help="only the generated edits, only photo-search")
     args = parser.parse_args()
+    if not args.edits_only:
+        real_library(args.threshold)
+    generated_edits(args.sample, args.seed, args.threshold, peers=not args.edits_only)
+
+
+def real_library(threshold_override: float | None) -> None:
+    """Measurement 1: every file of ../shared/photos against its ground truth, beside imagededup."""
 
     library_index = BENCH / "index-photos"
     index_seconds = index_folder(TESTDATA, library_index)
@@ -217,7 +233,7 @@ def main() -> None:
         paths = [row.path for row in index.photo_rows()]
     cluster, similar = clusters_from_truth(paths)
     truth = positive_pairs(cluster)
-    ours, seconds, threshold = our_pairs(library_index, args.threshold)
+    ours, seconds, threshold = our_pairs(library_index, threshold_override)
     rows = [(f"photo-search dupes (threshold {threshold})", score(ours, truth, similar), seconds, "")]
     for method in ("phash", "cnn"):
         found, took, error = imagededup_pairs(TESTDATA, method)
@@ -229,21 +245,25 @@ def main() -> None:
     for pair in sorted(tuple(sorted(p)) for p in truth - ours):
         print(f"  missed: {pair[0]} ~ {pair[1]}")
 
+
+def generated_edits(sample: int, seed: int, threshold_override: float | None, *, peers: bool) -> None:
+    """Measurement 2: every edit kind of `sample` originals, beside EXIF-free look-alikes."""
     folder = BENCH / "edits"
-    edits_folder(folder, args.sample)
+    edits_folder(folder, sample, seed)
     edits_index = BENCH / "index-edits"
     shutil.rmtree(edits_index, ignore_errors=True)
     index_folder(folder, edits_index)
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     truth = edits_truth(files)
-    ours, seconds, threshold = our_pairs(edits_index, args.threshold)
+    ours, seconds, threshold = our_pairs(edits_index, threshold_override)
     rows = [(f"photo-search dupes (threshold {threshold})", score(ours, truth, set()), seconds, "")]
-    for method in ("phash", "cnn"):
+    for method in ("phash", "cnn") if peers else ():
         found, took, error = imagededup_pairs(folder, method)
         rows.append((f"imagededup {method}", score(found, truth, set()) if found is not None else None, took, error))
     originals = sorted({p.split("/")[0] for p in files if not p.startswith("lookalikes/")})
     lookalikes = [p for p in files if p.startswith("lookalikes/")]
-    report(f"Generated edits and look-alikes: {len(originals)} originals x {len(list(EDITS))} edits, "
+    report(f"Generated edits and look-alikes (originals drawn with seed {seed}): {len(originals)} originals x "
+           f"{len(list(EDITS))} edits, "
            f"{len(lookalikes)} look-alikes without EXIF, {len(truth)} duplicate pairs", rows)
     wrong = sorted(tuple(sorted(p)) for p in ours - truth)
     print(f"\nlook-alike pairs reported as copies: {sum(all(x.startswith('lookalikes/') for x in p) for p in wrong)}")
