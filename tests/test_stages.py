@@ -69,6 +69,7 @@ def test_an_index_of_vectors_alone_runs_no_stage_and_a_later_run_catches_up(prac
     assert vectors_only.added and not {stage.name for stage in STAGES} & set(vectors_only.stages.seconds)
     with PhotoIndex.open(tmp_path / "index") as index:
         assert len(index.pending("places", PlacesStage.version)) == index.count()
+        assert library_pairs(index, {}) == []  # no copies stage yet: no pairs, and no error
     later = update_index(practice_library, tmp_path / "index", embedder=model, stages=("places",))
     assert later.added == 0 and set(later.stages.seconds) >= {"places"} and "words" not in later.stages.seconds
     with pytest.raises(BadInput, match="no stage called wordz; the stages are cutoff, places"):

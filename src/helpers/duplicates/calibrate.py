@@ -25,6 +25,7 @@ from ..models import Embedder
 from ..progress import progress_bar
 from .edits import EDITS, edited_copies
 from .settings import CALIBRATION, DEFAULT_CANDIDATE_COSINE, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
+from .store import STAGE as COPIES
 from .store import CopyStore
 from .verify import Fingerprint, Verdict, fingerprint, turn_free_signature, verify_both
 
@@ -135,8 +136,11 @@ def library_pairs(index: PhotoIndex, copy_of: Mapping[str, str]) -> list[Scored]
     """The library's own candidate pairs (those the copies stage found), each scored on its stored
     thumbnails by the pixels alone, and labelled by a known truth: `copy_of` maps a path to the
     photo it is a copy of (itself for an original); photos it does not name are left out. Real
-    copies and real look-alikes (re-takes a step apart, the same shirt on the same table) are the
-    hardest test a threshold can get, and cost nothing to find: the stage already stored them."""
+    copies and real look-alikes (re-takes a step apart, two pairs of trousers on one floor) are the
+    hardest test a threshold can get, and cost nothing to find: the stage already stored them. An
+    index whose copies stage never ran has none."""
+    if not index.has_tables(COPIES):
+        return []
     rows = {row.id: row for row in index.photo_rows()}
     prints: dict[int, Fingerprint] = {}
 
