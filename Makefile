@@ -22,7 +22,9 @@ NB_TIMEOUT ?= 1200
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
+# The pinned requirements are for Python 3.11 and newer: an older one is said in one line, before pip fails.
 $(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c "import sys; sys.exit(None if sys.version_info >= (3, 11) else 'photo-search needs Python 3.11 or newer, and ' + sys.executable + ' is ' + sys.version.split()[0] + ': install 3.11 and run make PYTHON=python3.11 setup')"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
