@@ -77,10 +77,12 @@ def test_a_still_panel_shows_every_control_and_its_cards_side_by_side() -> None:
                           widgets.Text(placeholder="a tag, e.g. receipts", description="Tag as"),
                           widgets.Dropdown(options=[("type to list photos", None)], description="Pick"),
                           widgets.Checkbox(value=True, description="only close matches"),
+                          widgets.ToggleButtons(options=["group", "folder"], value="folder", description="colour by"),
                           widgets.FloatSlider(description="closeness", tooltip="0: the automatic cutoff"), cards])
     state = embed_data(views=[panel])["manager_state"]["state"]
     page = snapshot(panel.model_id, state)
     assert "<button disabled>Upload a photo</button>" in page and "<i>since:</i>" in page
     assert "a tag, e.g. receipts" in page and "type to list photos" in page and "None" not in page
     assert "&#9745; only close matches" in page and "(0: the automatic cutoff)" in page
+    assert "<i>colour by:</i> folder" in page  # a choice by its label, not its position
     assert "flex-direction:row;flex-wrap:wrap" in page and page.count("IMG_") == 3

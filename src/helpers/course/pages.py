@@ -21,8 +21,10 @@ _REMOTE = re.compile(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>|<lin
                      re.IGNORECASE | re.DOTALL)
 STILL = ('<p><small><i>A still picture of this panel as the chapter left it: its controls and results '
          "are interactive in JupyterLab.</i></small></p>")
-_CONTROLS = {"IntSliderModel", "FloatSliderModel", "DropdownModel", "TextModel", "DatePickerModel",
-             "ToggleButtonsModel", "RadioButtonsModel", "SelectionSliderModel"}
+# Controls whose state keeps the chosen option's position among `_options_labels` (the position is left out
+# of the state when it is the first), not its value.
+_CHOICES = {"DropdownModel", "ToggleButtonsModel", "RadioButtonsModel", "SelectionSliderModel"}
+_CONTROLS = {"IntSliderModel", "FloatSliderModel", "TextModel", "DatePickerModel"} | _CHOICES
 
 
 def offline_page(notebook: Any) -> str:
@@ -80,8 +82,8 @@ def _layout(values: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
 def _control(name: str, values: dict[str, Any]) -> str:
     """A control as 'name: value'; an empty one shows its hint, as the live panel does."""
     label = html.escape(str(values.get("description", "")))
-    value = values.get("value", values.get("index", ""))
-    if name == "DropdownModel":  # its state keeps the chosen option's position (left out when it is the first)
+    value = values.get("value", "")
+    if name in _CHOICES:
         labels, index = values.get("_options_labels") or [], values.get("index", 0)
         value = labels[index] if isinstance(index, int) and index < len(labels) else "(none chosen)"
     if value in ("", None):

@@ -88,16 +88,16 @@ def score_edits(index: PhotoIndex, embedder: Embedder, *, sample: int = 20, seed
             original = load_photo(root / rows[position].path, LoadOptions(min_side=WORKING_SIDE)).image
         except PhotoSkipped:
             continue
-        scored += _score_copies(index, rows, vectors, position, original, embedder, seed, look_alikes)
+        scored += _score_copies(index, rows, vectors, position, original, embedder, seed, wanted=look_alikes)
     return scored
 
 
-def _score_copies(index, rows, vectors, position, original, embedder, seed, look_alikes) -> list[Scored]:
+def _score_copies(index, rows, vectors, position, original, embedder, seed, wanted) -> list[Scored]:
     copies = edited_copies(original, seed=seed + position)
     copy_vectors = embed_images(list(copies.values()), embedder)
     original_thumbnail = index.thumbnail(rows[position].id) or make_thumbnail(original)  # what `dupes` reads
     original_print, original_signature = fingerprint(original_thumbnail), turn_free_signature(original_thumbnail)
-    look_alikes = _look_alikes(index, rows, vectors, position, original_print, look_alikes)
+    look_alikes = _look_alikes(index, rows, vectors, position, original_print, wanted)
     # The look-alikes themselves are the pairs `dupes` must not report: score them as they are.
     scored = [Scored(rows[position].path, "library look-alike", False, score,
                      float(vectors[other] @ vectors[position]), 0.0) for other, _, score in look_alikes]
