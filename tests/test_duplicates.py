@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,9 +23,9 @@ from helpers.duplicates.edits import EDITS, edited_copies
 from helpers.duplicates.finder import Member, find_duplicates, keeper_rank, keeper_reason, star_groups
 from helpers.duplicates.review import move_copies, undo_moves, write_review_list
 from helpers.duplicates.settings import CALIBRATION, DEFAULT_SIGNATURE_COSINE, DEFAULT_THRESHOLD, Settings
-from helpers.duplicates.verify import fingerprint, turn_free_signature, verify
+from helpers.duplicates.verify import fingerprint, overlay_rectangle, turn_free_signature, verify, verify_both
 from helpers.errors import BadInput
-from helpers.images import load_photo, make_thumbnail
+from helpers.images import LoadOptions, load_photo, make_thumbnail
 from helpers.index import PhotoIndex, PhotoRow
 from helpers.indexer import update_index
 from helpers.models import load_model
@@ -112,6 +113,49 @@ def test_turned_copies_keep_their_signature(photos: Path) -> None:
         assert signature @ turn_free_signature(make_thumbnail(image.transpose(turn))) >= DEFAULT_SIGNATURE_COSINE
     other = load_photo(photos / "retrieval/caltech101/crab/image_0006.jpg").image
     assert signature @ turn_free_signature(make_thumbnail(other)) < DEFAULT_SIGNATURE_COSINE
+
+
+def test_an_overlay_is_a_small_rectangle_of_disagreement_at_the_edge_of_the_overlap() -> None:
+    counted, overlap = np.ones((16, 16), bool), np.ones((16, 16), bool)
+    band = np.zeros((16, 16), bool)
+    band[12:14] = True  # a caption across the lower part
+    assert (overlay_rectangle(band, counted, overlap) == band).all()
+    middle = np.zeros((16, 16), bool)
+    middle[6:9, 5:10] = True  # something else in the middle of the frame: a different object, not an overlay
+    assert overlay_rectangle(middle, counted, overlap) is None
+    cropped = overlap.copy()
+    cropped[:, 12:] = False  # the other photo covers only the left part: its edge is an edge too
+    middle[6:9, 5:12] = True
+    assert overlay_rectangle(middle & cropped, counted, cropped) is not None
+    assert overlay_rectangle(np.arange(256).reshape(16, 16) % 3 == 0, counted, overlap) is None  # scattered
+    large = np.zeros((16, 16), bool)
+    large[9:] = True  # 44 % of the frame: a scene that changed, not a caption
+    assert overlay_rectangle(large, counted, overlap) is None
+
+
+def test_a_caption_on_a_plain_photo_is_a_copy_and_a_look_alike_is_not(tmp_path: Path, photos: Path) -> None:
+    """A caption band on a photo with little texture of its own is most of what the thumbnails can
+    compare, so their score falls below the threshold; outside the band they agree, and the
+    originals' fine detail confirms one photograph. Two motorbikes of one model in one pose differ
+    in the middle of the frame, which no overlay explains."""
+    root = tmp_path / "photos"
+    root.mkdir()
+    original = load_photo(photos / "retrieval/clothing/longsleeve/11bd32f7-4455-4d17-9607-031854e8db1f.jpg",
+                          LoadOptions(min_side=512)).image
+    original.save(root / "cardigan.jpg", quality=95)
+    edited_copies(original, seed=0, kinds=["text overlay"])["text overlay"].save(root / "cardigan caption.jpg",
+                                                                                 quality=92)
+    for number in (2, 9):
+        shutil.copy2(photos / f"retrieval/caltech101/Motorbikes/image_{number:04d}.jpg", root / f"bike{number}.jpg")
+    thumbnails = {name: fingerprint(make_thumbnail(load_photo(root / name).image)) for name in os.listdir(root)}
+    plain = verify_both(thumbnails["cardigan.jpg"], thumbnails["cardigan caption.jpg"])
+    assert plain.score < DEFAULT_THRESHOLD <= plain.best  # the band alone holds the pair back
+    update_index(root, tmp_path / "index", embedder=load_model("efficientnet-lite0"))
+    with PhotoIndex.open(tmp_path / "index") as index:
+        found = find_duplicates(index)
+    assert [(g.keep, [(m.path, m.kind) for m in g.members]) for g in found.groups] == \
+        [("cardigan.jpg", [("cardigan caption.jpg", "near")])]
+    assert found.groups[0].members[0].score >= DEFAULT_THRESHOLD
 
 
 def test_pairs_above_matches_brute_force() -> None:

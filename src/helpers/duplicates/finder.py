@@ -209,7 +209,8 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
             cosine = candidates.get(_key(keeper, other)) or float(vectors[keeper] @ vectors[other])  # re-keyed
             kind = pair_kind(rows[keeper], rows[other], verdict, cosine, settings.threshold, root)
             if kind == "near":
-                members[other] = Member(rows[other].path, round(verdict.score, 4), "near")
+                shown = verdict.score if verdict.score >= settings.threshold else verdict.best  # outside an overlay
+                members[other] = Member(rows[other].path, round(shown, 4), "near")
                 shown_at[(keeper, other)] = content_scale(verdict, _long_side(rows[keeper]), _long_side(rows[other]))
             elif kind == "similar":
                 similar[_key(keeper, other)] = round(cosine, 4)
@@ -354,11 +355,16 @@ class PairVerifier:
 
     def _second_look(self, photo: int, other: int, verdict: Verdict) -> Verdict:
         """A match the thumbnails are unsure of is looked at again on the originals (`fine_detail`),
-        unless both cameras recorded when they shot: then the times tell a re-take from an edit."""
-        if verdict.score < self.threshold or not is_unsure(verdict.score, verdict.inliers):
+        unless both cameras recorded when they shot: then the times tell a re-take from an edit. A
+        match only outside an overlay (`Verdict.overlay`) always is: a caption and a passer-by who
+        moved both leave one rectangle that disagrees, and only the originals tell them apart."""
+        if verdict.best < self.threshold:
             return verdict
-        if self.rows[photo].date_source == self.rows[other].date_source == "DateTimeOriginal":
-            return verdict
+        if verdict.score >= self.threshold:
+            if not is_unsure(verdict.score, verdict.inliers):
+                return verdict
+            if self.rows[photo].date_source == self.rows[other].date_source == "DateTimeOriginal":
+                return verdict
         first, second = self._detail_print(photo), self._detail_print(other)
         detail = fine_detail(first, second, verdict.mirrored) if first is not None and second is not None else None
         return verdict if detail is None else replace(verdict, detail=round(detail.agreement, 4),
@@ -388,8 +394,10 @@ def pair_kind(a: PhotoRow, b: PhotoRow, verdict: Verdict, cosine: float, thresho
     """near: verified copy; similar: the same scene but not the same shot; None: unrelated.
     Two photos whose cameras recorded different capture times, or whose originals differ in their
     fine detail, are different shots, however alike their thumbnails (a burst, an HDR pair, a
-    re-take a step away): similar at most, never duplicates."""
-    if verdict.score >= threshold and not _shot_apart(a, b, photos_root) and not verdict.another_shot:
+    re-take a step away): similar at most, never duplicates. A pair that agrees only outside an
+    overlay is near when the second look on the originals found it one photograph."""
+    passes = verdict.score >= threshold or (verdict.best >= threshold and verdict.detail is not None)
+    if passes and not _shot_apart(a, b, photos_root) and not verdict.another_shot:
         return "near"
     if verdict.aligned and cosine >= SIMILAR_COSINE:
         return "similar"

@@ -14,6 +14,7 @@ SIMILAR_COSINE = 0.8  # aligned pairs (same viewpoint) this close in embedding s
 BURST_SECONDS = 600  # photos taken this close together by a camera are a burst or a re-take, not a copy
 CALIBRATION = "copies.calibration"  # where `dupes --calibrate` keeps what it measured (a stage state)
 CANDIDATES_VERSION = 1  # of the way candidates are found: a change makes every stored pair be found again
+VERIFICATION_VERSION = 2  # of the evidence stored per pair (2: scores outside an overlay); likewise
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class CandidateSettings:
 
     def stamp(self) -> dict[str, float | int]:
         return {"candidate_cosine": self.candidate_cosine, "signature_cosine": self.signature_cosine,
-                "version": CANDIDATES_VERSION}
+                "version": CANDIDATES_VERSION, "verification": VERIFICATION_VERSION}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ are covered), fit one homography that maps B onto A (crops, resizes, aspect chan
 straightening, keystone correction, a photo of a print), lay B over A with it, and compare the
 pixels block by block after matching their tones (brightness, contrast, grayscale, sepia, and
 light that changes smoothly across the frame, as a vignette). An edit leaves nearly every block in agreement; a burst
-shot, a stereo pair or a re-take leaves many blocks that disagree, because things moved.
+shot, a stereo pair or a re-take leaves many blocks that disagree, because things moved. An edit that lays
+something over the photo (a caption band, a date stamp) leaves one rectangle at the frame's edge that disagrees:
+the pair is also scored without it, and a pair that passes only so must pass the second look (`fine_detail`).
 
 Works on the index's cached thumbnails (256 px, EXIF-upright), so no original is decoded again.
 """
@@ -35,6 +37,9 @@ CHROMA_TOLERANCE = 14.0  # a block's colours agree when Lab |da| + |db| averages
 GRAY_CHROMA = 2.0  # a photo whose Lab chroma spreads less than this is black and white
 FLAT = 0.15  # a block whose own spread is below this share of the photo's spread is flat
 MIN_COVERAGE = 0.5  # share of the smaller photo that the other must cover (crops up to about 30 %)
+MAX_OVERLAY = 0.25  # an overlay (a caption band, a sticker) covers at most this share of the blocks
+OVERLAY_COST = 2.0  # an agreeing block inside an overlay's rectangle outweighs this many that disagree
+OVERLAY_INLIERS = 2 * MIN_INLIERS  # a pair let off an overlay must rest on a firmer fit than the least one
 
 cv2.setNumThreads(1)  # pairs are verified on worker threads; one OpenCV thread each avoids oversubscription
 _SIFT = cv2.SIFT_create(nfeatures=800)  # type: ignore[attr-defined]  # missing from the stubs
@@ -64,6 +69,7 @@ class Verdict:
     another_shot: bool = False  # the originals' fine detail says: two exposures, not one photograph
     scale: float = 1.0  # area in A's thumbnail of one pixel of B's thumbnail (see `content_scale`)
     checked_from: float = 0.0  # the evidence is complete for thresholds from this one up (`answers`)
+    overlay: float | None = None  # the score outside one rectangle of disagreement (`overlay_rectangle`)
 
     def as_json(self) -> str:
         return json.dumps(asdict(self))
@@ -81,7 +87,12 @@ class Verdict:
         directions, and looked at again on the originals, only when its first score reaches the
         threshold it was checked for; below that it was refused after one direction, which also
         settles any threshold above its score."""
-        return threshold >= self.checked_from or self.score < threshold
+        return threshold >= self.checked_from or self.best < threshold
+
+    @property
+    def best(self) -> float:
+        """The score with an overlay left out, where one was found: what the second look is asked about."""
+        return max(self.score, self.overlay or 0.0)
 
     @property
     def aligned(self) -> bool:
@@ -154,20 +165,23 @@ def verify(a: Fingerprint, b: Fingerprint) -> Verdict:
         transform, inliers = fit
         if inliers <= best.inliers:
             continue
-        score, coverage = _compare(a, b, transform, mirrored)  # 0 when the overlap is too small
-        best = Verdict(score, inliers, coverage, mirrored, scale=_area_scale(transform, a, b))
+        score, coverage, overlay = _compare(a, b, transform, mirrored)  # 0 when the overlap is too small
+        best = Verdict(score, inliers, coverage, mirrored, scale=_area_scale(transform, a, b),
+                       overlay=overlay if inliers >= OVERLAY_INLIERS else None)
     return best
 
 
 def verify_both(a: Fingerprint, b: Fingerprint, at_least: float = 0.0) -> Verdict:
     """The weaker of B-onto-A and A-onto-B, so the verdict does not depend on the order. The
     second direction is only computed when the first reaches `at_least`: below it, the pair
-    is rejected either way."""
+    is rejected either way. With an overlay left out, the weaker direction's score counts too."""
     forward = verify(a, b)
-    if forward.score < at_least:
+    if forward.best < at_least:
         return forward
-    backward = verify(b, a)
-    return backward.reversed() if backward.score < forward.score else forward
+    backward = verify(b, a).reversed()
+    weaker = min(forward, backward, key=lambda verdict: verdict.score)
+    best = min(forward.best, backward.best)
+    return replace(weaker, overlay=best if best > weaker.score else None)
 
 
 def _area_scale(transform: np.ndarray, a: Fingerprint, b: Fingerprint) -> float:
@@ -226,9 +240,11 @@ def _plausible(transform: np.ndarray, points: np.ndarray) -> bool:
     return bool(stretch[1] > 1e-3 and stretch[0] / stretch[1] <= 2.5 and abs(transform[2, :2]).max() < 0.004)
 
 
-def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray, mirrored: bool) -> tuple[float, float]:
-    """(share of agreeing blocks, coverage) for B warped onto A, compared at COMPARE_SIDE: tones
-    in textured blocks, and, when both photos are in colour, colours in every block."""
+def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray,
+             mirrored: bool) -> tuple[float, float, float | None]:
+    """(share of agreeing blocks, coverage, the share outside an overlay or None) for B warped onto
+    A, compared at COMPARE_SIDE: tones in textured blocks, and, when both photos are in colour,
+    colours in every block."""
     height, width = a.gray.shape
     flip = (lambda array: array[:, ::-1]) if mirrored else (lambda array: array)
 
@@ -241,7 +257,7 @@ def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray, mirrored: bo
                      np.float32)
     coverage = float(inside.sum()) / min(a.gray.size, cv2.contourArea(cv2.perspectiveTransform(frame[None], transform)))
     if coverage < MIN_COVERAGE:
-        return 0.0, coverage
+        return 0.0, coverage, None
     size = (COMPARE_SIDE, max(GRID, round(COMPARE_SIDE * height / width))) if width >= height else \
         (max(GRID, round(COMPARE_SIDE * width / height)), COMPARE_SIDE)
 
@@ -250,20 +266,79 @@ def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray, mirrored: bo
 
     valid = small(inside) > 0.99
     if valid.sum() < 64:
-        return 0.0, coverage
-    small_a = small(a.gray)
-    small_b = small(warp(b.gray))
+        return 0.0, coverage, None
+    colours = (small(a.chroma), small(warp(b.chroma))) if a.chroma is not None and b.chroma is not None else None
+    aligned = _Aligned(small(a.gray), small(warp(b.gray)), colours)
+    score, disagreeing, counted = _agreement(aligned, valid)
+    inside_blocks, areas = _block_sums(valid, np.ones(valid.shape, bool))
+    overlay = overlay_rectangle(disagreeing, counted, inside_blocks >= 0.5 * areas)
+    if overlay is None:
+        return score, coverage, None
+    return score, coverage, _agreement(aligned, valid & ~_pixels_of(overlay, valid.shape))[0]
+
+
+@dataclass(frozen=True)
+class _Aligned:
+    """A and B laid over it, at COMPARE_SIDE: grey levels, and Lab a and b of both when both are in colour."""
+
+    gray_a: np.ndarray
+    gray_b: np.ndarray
+    chroma: tuple[np.ndarray, np.ndarray] | None
+
+
+def _agreement(aligned: _Aligned, valid: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """(share of agreeing blocks, blocks that disagree, blocks that were compared) of the pixels in
+    `valid`: tones in textured blocks, and colours in every block when both photos have colour."""
+    small_a, small_b = aligned.gray_a, aligned.gray_b
     spread = float(small_a[valid].std()) + 8.0  # flat photos: do not let noise count as disagreement
     textured = _textured(small_a, spread)
-    score = max(_agreeing_blocks(np.abs(small_a - _match_tones(tones, small_a, valid)) / spread, valid,
-                                 textured=textured)
-                for tones in (small_b, _even_light(small_b, small_a, valid)))
-    if a.chroma is not None and b.chroma is not None:  # colours, each channel tone-matched like the gray
-        chroma_a, chroma_b = small(a.chroma), small(warp(b.chroma))
+    score, agreeing, counted = max((_agreeing_blocks(np.abs(small_a - _match_tones(tones, small_a, valid)) / spread,
+                                                     valid, textured=textured)
+                                    for tones in (small_b, _even_light(small_b, small_a, valid))),
+                                   key=lambda found: found[0])
+    disagreeing = counted & ~agreeing
+    if aligned.chroma is not None:  # each channel tone-matched like the gray
+        chroma_a, chroma_b = aligned.chroma
         colour_gap = sum(np.abs(chroma_a[:, :, c] - _match_tones(chroma_b[:, :, c], chroma_a[:, :, c], valid))
                          for c in range(2)) / CHROMA_TOLERANCE
-        score = min(score, _agreeing_blocks(colour_gap, valid, textured=None, tolerance=1.0))
-    return score, coverage
+        colour, colour_agreeing, colour_counted = _agreeing_blocks(colour_gap, valid, textured=None, tolerance=1.0)
+        score = min(score, colour)
+        disagreeing |= colour_counted & ~colour_agreeing
+        counted |= colour_counted
+    return score, disagreeing, counted
+
+
+def overlay_rectangle(disagreeing: np.ndarray, counted: np.ndarray, overlap: np.ndarray) -> np.ndarray | None:
+    """The blocks of one rectangle that holds most of the disagreement, when it looks like something
+    laid over the photo (a caption band, a date stamp, a watermark, a sticker in a corner) rather than
+    a scene that changed: the rectangle of blocks with the largest sum of +1 for each block that
+    disagrees, -OVERLAY_COST for each that agrees (and a little less for each not compared, so the
+    smallest such rectangle wins). None unless it holds two disagreeing blocks or more, covers at
+    most MAX_OVERLAY of the blocks and reaches the edge of the `overlap` (where overlays are put;
+    a different object in the middle of a look-alike is not one). The blocks outside it then get a
+    score of their own (`Verdict.overlay`); a pair that passes only on that score must pass the
+    second look on the originals as well."""
+    weights = np.where(disagreeing, 1.0, np.where(counted, -OVERLAY_COST, -0.01))
+    size = weights.shape[0]
+    tops, bottoms = np.triu_indices(size)
+    cumulative = np.vstack([np.zeros(size), np.cumsum(weights, axis=0)])
+    strips = cumulative[bottoms + 1] - cumulative[tops]  # every run of rows, summed per column
+    prefix = np.hstack([np.zeros((len(strips), 1)), np.cumsum(strips, axis=1)])
+    lowest = np.minimum.accumulate(prefix, axis=1)
+    gains = prefix[:, 1:] - lowest[:, :-1]  # best sum of a run of columns ending at each column
+    strip, right = np.unravel_index(int(np.argmax(gains)), gains.shape)
+    if gains[strip, right] < 2:
+        return None
+    left = int(np.argmin(prefix[strip, :right + 1]))
+    rectangle = np.zeros(weights.shape, bool)
+    rectangle[tops[strip]:bottoms[strip] + 1, left:right + 1] = True
+    if rectangle.sum() > MAX_OVERLAY * rectangle.size:
+        return None
+    around = np.pad(overlap, 1)  # outside the grid is outside the overlap
+    top, bottom = tops[strip] + 1, bottoms[strip] + 1  # in the padded grid
+    sides = (around[top - 1, left + 1:right + 2], around[bottom + 1, left + 1:right + 2],
+             around[top:bottom + 1, left], around[top:bottom + 1, right + 2])
+    return rectangle if not all(side.all() for side in sides) else None
 
 
 def _even_light(source: np.ndarray, reference: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -298,7 +373,8 @@ def _light_terms(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 def _match_tones(source: np.ndarray, reference: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Map B's tones onto A's: each level of B becomes the median of A's pixels at that level.
     This undoes brightness, contrast, gamma, clipping and grayscale (one curve for the whole
-    photo), yet a caption or a sticker does not bend it: its pixels sit at levels of their own.
+    photo); a small sticker hardly bends it, while a black caption band can pull the dark levels
+    (so the score outside an overlay fits the curve again without it).
     A local change (something moved, HDR tone mapping) cannot be explained by one curve."""
     values, targets = source[valid], reference[valid]
     levels = np.linspace(float(values.min()), float(values.max()) + 1e-3, TONE_LEVELS + 1)
@@ -325,15 +401,24 @@ def _textured(gray: np.ndarray, spread: float) -> np.ndarray:
 
 
 def _agreeing_blocks(difference: np.ndarray, valid: np.ndarray, *, textured: np.ndarray | None,
-                     tolerance: float = BLOCK_TOLERANCE) -> float:
-    """Share of the (textured) blocks inside the overlap whose mean difference is below `tolerance`."""
+                     tolerance: float = BLOCK_TOLERANCE) -> tuple[float, np.ndarray, np.ndarray]:
+    """(share, blocks that agree, blocks counted) of the (textured) blocks inside the overlap
+    whose mean difference is below `tolerance`."""
     sums, counts = _block_sums(difference, valid)
     _, areas = _block_sums(difference, np.ones(valid.shape, bool))
     counted = counts >= 0.5 * areas
     if textured is not None:
         counted &= textured
-    means = sums / np.maximum(counts, 1)
-    return float((means[counted] < tolerance).mean()) if counted.any() else 0.0
+    agreeing = sums / np.maximum(counts, 1) < tolerance
+    return (float(agreeing[counted].mean()) if counted.any() else 0.0), agreeing, counted
+
+
+def _pixels_of(blocks: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A GRID x GRID block mask as a pixel mask of `shape`, split the way `_block_sums` splits."""
+    height, width = shape
+    rows = np.searchsorted(np.arange(GRID) * height // GRID, np.arange(height), side="right") - 1
+    columns = np.searchsorted(np.arange(GRID) * width // GRID, np.arange(width), side="right") - 1
+    return blocks[rows[:, None], columns[None, :]]
 
 
 def _block_sums(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
