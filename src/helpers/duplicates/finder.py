@@ -56,7 +56,7 @@ class GroupRow(TypedDict):
 @dataclass(frozen=True)
 class Member:
     path: str
-    score: float  # 1.0 for exact copies; the verification score for near; cosine for similar
+    score: float  # 1.0 for exact copies; the verification score for near (outside an overlay); cosine for similar
     kind: CopyKind
 
 
@@ -209,8 +209,7 @@ def find_duplicates(index: PhotoIndex, threshold: float | None = None, *, show_p
             cosine = candidates.get(_key(keeper, other)) or float(vectors[keeper] @ vectors[other])  # re-keyed
             kind = pair_kind(rows[keeper], rows[other], verdict, cosine, settings.threshold, root)
             if kind == "near":
-                shown = verdict.score if verdict.score >= settings.threshold else verdict.best  # outside an overlay
-                members[other] = Member(rows[other].path, round(shown, 4), "near")
+                members[other] = Member(rows[other].path, round(verdict.best, 4), "near")
                 shown_at[(keeper, other)] = content_scale(verdict, _long_side(rows[keeper]), _long_side(rows[other]))
             elif kind == "similar":
                 similar[_key(keeper, other)] = round(cosine, 4)
@@ -356,9 +355,10 @@ class PairVerifier:
     def _second_look(self, photo: int, other: int, verdict: Verdict) -> Verdict:
         """A match the thumbnails are unsure of is looked at again on the originals (`fine_detail`),
         unless both cameras recorded when they shot: then the times tell a re-take from an edit. A
-        match only outside an overlay (`Verdict.overlay`) always is: a caption and a passer-by who
-        moved both leave one rectangle that disagrees, and only the originals tell them apart."""
-        if verdict.best < self.threshold:
+        match only outside an overlay, or only in its keypoints (`Verdict.could_pass`), always is: a
+        caption and a passer-by who moved both leave one rectangle that disagrees, and only the
+        originals tell them apart."""
+        if not verdict.could_pass(self.threshold):
             return verdict
         if verdict.score >= self.threshold:
             if not is_unsure(verdict.score, verdict.inliers):
@@ -395,8 +395,9 @@ def pair_kind(a: PhotoRow, b: PhotoRow, verdict: Verdict, cosine: float, thresho
     Two photos whose cameras recorded different capture times, or whose originals differ in their
     fine detail, are different shots, however alike their thumbnails (a burst, an HDR pair, a
     re-take a step away): similar at most, never duplicates. A pair that agrees only outside an
-    overlay is near when the second look on the originals found it one photograph."""
-    passes = verdict.score >= threshold or (verdict.best >= threshold and verdict.detail is not None)
+    overlay, or only in its keypoints, is near when the second look on the originals found it one
+    photograph."""
+    passes = verdict.score >= threshold or (verdict.could_pass(threshold) and verdict.detail is not None)
     if passes and not _shot_apart(a, b, photos_root) and not verdict.another_shot:
         return "near"
     if verdict.aligned and cosine >= SIMILAR_COSINE:

@@ -40,6 +40,7 @@ MIN_COVERAGE = 0.5  # share of the smaller photo that the other must cover (crop
 MAX_OVERLAY = 0.25  # an overlay (a caption band, a sticker) covers at most this share of the blocks
 OVERLAY_COST = 2.0  # an agreeing block inside an overlay's rectangle outweighs this many that disagree
 OVERLAY_INLIERS = 2 * MIN_INLIERS  # a pair let off an overlay must rest on a firmer fit than the least one
+FIRM_INLIERS = 200  # keypoints agreeing with one fit that make a pair worth the originals, whatever its pixels say
 
 cv2.setNumThreads(1)  # pairs are verified on worker threads; one OpenCV thread each avoids oversubscription
 _SIFT = cv2.SIFT_create(nfeatures=800)  # type: ignore[attr-defined]  # missing from the stubs
@@ -84,15 +85,26 @@ class Verdict:
 
     def answers(self, threshold: float) -> bool:
         """Whether this evidence decides a pair at `threshold`. A pair is verified in both
-        directions, and looked at again on the originals, only when its first score reaches the
-        threshold it was checked for; below that it was refused after one direction, which also
-        settles any threshold above its score."""
-        return threshold >= self.checked_from or self.best < threshold
+        directions, and looked at again on the originals, only when it `could_pass` the threshold
+        it was checked for; otherwise it was refused after one direction, which also settles any
+        threshold above its scores."""
+        return threshold >= self.checked_from or not self.could_pass(threshold)
+
+    def could_pass(self, threshold: float) -> bool:
+        """Whether the pair may be one photograph at `threshold`: its thumbnails agree that well,
+        or do so outside an overlay, or so many keypoints agree with one fit (`firm`) that the
+        blocks' disagreement is more likely the thumbnails' own (fine stripes each thumbnail
+        aliases its own way) than the scene's. All but the first need the originals to confirm."""
+        return self.best >= threshold or self.firm
 
     @property
     def best(self) -> float:
-        """The score with an overlay left out, where one was found: what the second look is asked about."""
+        """The score with an overlay left out, where one was found."""
         return max(self.score, self.overlay or 0.0)
+
+    @property
+    def firm(self) -> bool:
+        return self.inliers >= FIRM_INLIERS and self.coverage >= MIN_COVERAGE
 
     @property
     def aligned(self) -> bool:
@@ -176,7 +188,7 @@ def verify_both(a: Fingerprint, b: Fingerprint, at_least: float = 0.0) -> Verdic
     second direction is only computed when the first reaches `at_least`: below it, the pair
     is rejected either way. With an overlay left out, the weaker direction's score counts too."""
     forward = verify(a, b)
-    if forward.best < at_least:
+    if not forward.could_pass(at_least):
         return forward
     backward = verify(b, a).reversed()
     weaker = min(forward, backward, key=lambda verdict: verdict.score)
@@ -270,6 +282,8 @@ def _compare(a: Fingerprint, b: Fingerprint, transform: np.ndarray,
     colours = (small(a.chroma), small(warp(b.chroma))) if a.chroma is not None and b.chroma is not None else None
     aligned = _Aligned(small(a.gray), small(warp(b.gray)), colours)
     score, disagreeing, counted = _agreement(aligned, valid)
+    if score >= CLEAR_MATCH:
+        return score, coverage, None
     inside_blocks, areas = _block_sums(valid, np.ones(valid.shape, bool))
     overlay = overlay_rectangle(disagreeing, counted, inside_blocks >= 0.5 * areas)
     if overlay is None:
@@ -313,8 +327,9 @@ def overlay_rectangle(disagreeing: np.ndarray, counted: np.ndarray, overlap: np.
     laid over the photo (a caption band, a date stamp, a watermark, a sticker in a corner) rather than
     a scene that changed: the rectangle of blocks with the largest sum of +1 for each block that
     disagrees, -OVERLAY_COST for each that agrees (and a little less for each not compared, so the
-    smallest such rectangle wins). None unless it holds two disagreeing blocks or more, covers at
-    most MAX_OVERLAY of the blocks and reaches the edge of the `overlap` (where overlays are put;
+    smallest such rectangle wins). None unless it holds two disagreeing blocks or more and at least
+    half of them all, covers at most MAX_OVERLAY of the blocks and reaches the edge of the
+    `overlap` (where overlays are put;
     a different object in the middle of a look-alike is not one). The blocks outside it then get a
     score of their own (`Verdict.overlay`); a pair that passes only on that score must pass the
     second look on the originals as well."""
@@ -332,7 +347,7 @@ def overlay_rectangle(disagreeing: np.ndarray, counted: np.ndarray, overlap: np.
     left = int(np.argmin(prefix[strip, :right + 1]))
     rectangle = np.zeros(weights.shape, bool)
     rectangle[tops[strip]:bottoms[strip] + 1, left:right + 1] = True
-    if rectangle.sum() > MAX_OVERLAY * rectangle.size:
+    if rectangle.sum() > MAX_OVERLAY * rectangle.size or 2 * (rectangle & disagreeing).sum() < disagreeing.sum():
         return None
     around = np.pad(overlap, 1)  # outside the grid is outside the overlap
     top, bottom = tops[strip] + 1, bottoms[strip] + 1  # in the padded grid
